@@ -1,0 +1,50 @@
+"""Cost functions with the book's ``fn`` / ``delta`` interface.
+
+Used in chap1 (quadratic cost, eq. 6) and chap2 (the output error of BP1).
+A cost is a class of static methods, so both the class and an instance work.
+"""
+
+import numpy as np
+
+from .activations import sigmoid_prime
+
+__all__ = ["QuadraticCost"]
+
+
+class QuadraticCost:
+    r"""The quadratic (mean squared error) cost :math:`C_x = \tfrac12\|y - a^L\|^2`."""
+
+    name = "quadratic"
+
+    @staticmethod
+    def fn(a, y):
+        r"""Total cost of a batch, :math:`\sum_x \tfrac12 \|y(x) - a^L(x)\|^2`.
+
+        Parameters
+        ----------
+        a, y : ndarray of shape (n_out, batch)
+            Output activations and desired outputs, one example per column.
+
+        Returns
+        -------
+        float
+            The cost summed over the columns (divide by ``n`` for eq. 6).
+
+        Examples
+        --------
+        >>> a = np.array([[0.5], [0.25]]); y = np.array([[1.0], [0.0]])
+        >>> print(QuadraticCost.fn(a, y))
+        0.15625
+        """
+        return 0.5 * float(np.sum((a - y) ** 2))
+
+    @staticmethod
+    def delta(z, a, y):
+        r"""Output error :math:`\delta^L = (a^L - y) \odot \sigma'(z^L)` (BP1, eq. 30).
+
+        Parameters
+        ----------
+        z, a, y : ndarray of shape (n_out, batch)
+            Weighted inputs, activations and desired outputs of the output layer.
+        """
+        return (a - y) * sigmoid_prime(z)

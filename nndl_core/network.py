@@ -1,0 +1,208 @@
+"""A feedforward network of sigmoid neurons trained by mini-batch SGD.
+
+Used in chap1 (the digit classifier) and chap2 (backpropagation). This is
+the readable reference: the pages display these methods and the Numba kernels
+in :mod:`nndl_core.kernels.dense` are tested equal to them.
+
+Two deliberate differences from the book's ``network.py``:
+
+* mini-batches are matrices with one example per column (the "fully
+  matrix-based" approach of chapter 2's problem), so ``backprop`` handles a
+  whole mini-batch at once and returns the *summed* gradient;
+* ``SGD`` takes a seed and returns a :class:`~nndl_core.training.History`
+  instead of printing.
+"""
+
+import time
+
+import numpy as np
+
+from .activations import sigmoid, sigmoid_prime
+from .costs import QuadraticCost
+from .training import History, as_dataset, check_finite, minibatch_slices, one_hot
+
+__all__ = ["Network"]
+
+BACKENDS = ("numpy", "numba")
+
+
+class Network:
+    """A fully connected feedforward network.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Neurons per layer, input first: ``[784, 30, 10]``.
+    seed : int or None
+        Seed for the initial weights and biases, drawn from N(0, 1) as in
+        chapter 1.
+    cost : class with ``fn`` and ``delta``
+        The cost function (chapter 1 uses :class:`~nndl_core.costs.QuadraticCost`).
+    backend : {"numpy", "numba"}
+        Who runs :meth:`SGD`: this readable code, or the compiled kernels.
+
+    Attributes
+    ----------
+    weights : list of ndarray
+        ``weights[l]`` has shape (sizes[l+1], sizes[l]); entry ``[j, k]`` is
+        :math:`w^{l+2}_{jk}` in the book's numbering (our ``l`` counts weight
+        layers from 0, the book counts neuron layers from 1).
+    biases : list of ndarray
+        ``biases[l]`` has shape (sizes[l+1], 1). The input layer has none.
+
+    Examples
+    --------
+    >>> net = Network([2, 3, 1], seed=0)
+    >>> [w.shape for w in net.weights], [b.shape for b in net.biases]
+    ([(3, 2), (1, 3)], [(3, 1), (1, 1)])
+    """
+
+    def __init__(self, sizes, seed=None, cost=QuadraticCost, backend="numpy"):
+        if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
+            raise ValueError(f"sizes needs at least two positive layer sizes, got {sizes}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        rng = np.random.default_rng(seed)
+        self.sizes = [int(s) for s in sizes]
+        self.num_layers = len(sizes)
+        self.cost = cost
+        self.backend = backend
+        self.biases = [rng.standard_normal((n, 1)) for n in self.sizes[1:]]
+        self.weights = [
+            rng.standard_normal((n_out, n_in))
+            for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])
+        ]
+
+    def feedforward(self, a):
+        """Output of the network for input ``a`` (eq. 25 applied layer by layer).
+
+        Parameters
+        ----------
+        a : ndarray of shape (n_in,) or (n_in, batch)
+            One input, or several as columns.
+
+        Returns
+        -------
+        ndarray of shape (n_out,) or (n_out, batch)
+        """
+        a = np.asarray(a, dtype=np.float64)
+        if a.shape[0] != self.sizes[0] or a.ndim > 2:
+            raise ValueError(
+                f"input must have shape ({self.sizes[0]},) or ({self.sizes[0]}, batch), "
+                f"got {a.shape}"
+            )
+        columns = a.reshape(self.sizes[0], -1)  # a single input becomes one column
+        for b, w in zip(self.biases, self.weights):
+            columns = sigmoid(w @ columns + b)
+        return columns.reshape((-1,) + a.shape[1:])
+
+    def backprop(self, x, y):
+        """Gradient of the cost summed over the columns of ``x`` (BP1-BP4).
+
+        Parameters
+        ----------
+        x : ndarray of shape (n_in, m)
+            Inputs, one example per column.
+        y : ndarray of shape (n_out, m)
+            Desired outputs.
+
+        Returns
+        -------
+        nabla_b, nabla_w : lists of ndarray
+            Shaped like ``biases`` and ``weights``: :math:`\\sum_x \\partial C_x/\\partial b^l`
+            and :math:`\\sum_x \\partial C_x/\\partial w^l`.
+        """
+        activation, activations, zs = x, [x], []
+        for b, w in zip(self.biases, self.weights):  # forward pass, keeping z and a
+            z = w @ activation + b
+            zs.append(z)
+            activation = sigmoid(z)
+            activations.append(activation)
+        delta = self.cost.delta(zs[-1], activations[-1], y)  # BP1
+        nabla_b = [None] * len(self.biases)
+        nabla_w = [None] * len(self.weights)
+        for l in range(len(self.weights) - 1, -1, -1):  # noqa: E741 (book's l)
+            if l < len(self.weights) - 1:
+                delta = (self.weights[l + 1].T @ delta) * sigmoid_prime(zs[l])  # BP2
+            nabla_b[l] = delta.sum(axis=1, keepdims=True)  # BP3, summed over the batch
+            nabla_w[l] = delta @ activations[l].T  # BP4, summed over the batch
+        return nabla_b, nabla_w
+
+    def update_mini_batch(self, x, y, eta):
+        """One step of gradient descent on a mini-batch (eqs. 20-21).
+
+        ``w -> w - (eta/m) sum_x dC_x/dw`` and the same for ``b``, where
+        ``m = x.shape[1]`` is the mini-batch size.
+        """
+        nabla_b, nabla_w = self.backprop(x, y)
+        step = eta / x.shape[1]
+        self.weights = [w - step * nw for w, nw in zip(self.weights, nabla_w)]
+        self.biases = [b - step * nb for b, nb in zip(self.biases, nabla_b)]
+
+    def SGD(  # noqa: N802 (the book's name)
+        self, training_data, epochs, mini_batch_size, eta, test_data=None, seed=None,
+        callback=None,
+    ):
+        """Train with mini-batch stochastic gradient descent.
+
+        Parameters
+        ----------
+        training_data : Dataset or (images, labels)
+            Images of shape (n, n_in), integer labels of shape (n,).
+        epochs, mini_batch_size : int
+        eta : float
+            Learning rate.
+        test_data : Dataset or (images, labels), optional
+            Evaluated after every epoch (this costs a pass over it).
+        seed : int or None
+            Seed of the generator that shuffles the data each epoch.
+        callback : callable, optional
+            Called as ``callback(epoch, history)`` after every epoch (progress bars).
+
+        Returns
+        -------
+        History
+        """
+        images, labels = as_dataset(training_data, self.sizes[0], "training_data")
+        if test_data is not None:
+            test_data = as_dataset(test_data, self.sizes[0], "test_data")
+        rng = np.random.default_rng(seed)
+        history = History(n_evaluation=0 if test_data is None else len(test_data[1]))
+        for epoch in range(epochs):
+            start = time.perf_counter()
+            self._train_epoch(images, labels, mini_batch_size, eta, rng)
+            history.seconds.append(time.perf_counter() - start)
+            check_finite(self.weights, self.biases, epoch, eta)
+            if test_data is not None:
+                correct = self.evaluate(test_data)
+                history.evaluation_correct.append(correct)
+                history.evaluation_accuracy.append(correct / history.n_evaluation)
+            if callback is not None:
+                callback(epoch, history)
+        return history
+
+    def _train_epoch(self, images, labels, mini_batch_size, eta, rng):
+        """One pass over the shuffled training data, on the chosen backend."""
+        order, slices = minibatch_slices(len(images), mini_batch_size, rng)
+        if self.backend == "numba":
+            from .kernels import dense  # imported on first use: compiling takes time
+
+            dense.train_epoch(self, images, labels, order, mini_batch_size, eta)
+            return
+        n_classes = self.sizes[-1]
+        for start, stop in slices:
+            idx = order[start:stop]
+            self.update_mini_batch(images[idx].T, one_hot(labels[idx], n_classes), eta)
+
+    def predict(self, images):
+        """Predicted digit for each row of ``images`` (shape (n, n_in)) -> (n,)."""
+        return np.argmax(self.feedforward(np.asarray(images, dtype=np.float64).T), axis=0)
+
+    def evaluate(self, test_data):
+        """Number of examples in ``(images, labels)`` whose prediction is right."""
+        images, labels = as_dataset(test_data, self.sizes[0], "test_data")
+        return int(np.sum(self.predict(images) == labels))
+
+    def cost_derivative(self, output_activations, y):
+        """:math:`\\partial C_x / \\partial a^L` for the quadratic cost: ``a - y``."""
+        return output_activations - y
