@@ -2,7 +2,7 @@
 
 Used in chap1 (the digit classifier) and chap2 (backpropagation). This is
 the readable reference: the pages display these methods and the Numba kernels
-in :mod:`nndl_core.kernels.dense` are tested equal to them.
+in ``nndl_core.kernels.dense`` are tested equal to them.
 
 Two deliberate differences from the book's ``network.py``:
 
@@ -163,6 +163,8 @@ class Network:
         -------
         History
         """
+        if not (np.isfinite(eta) and eta > 0):
+            raise ValueError(f"eta must be a positive, finite number, got {eta}")
         images, labels = as_dataset(training_data, self.sizes[0], "training_data")
         if test_data is not None:
             test_data = as_dataset(test_data, self.sizes[0], "test_data")

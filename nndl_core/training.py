@@ -113,6 +113,8 @@ def as_dataset(data, n_inputs, name="data"):
             f"{name}: images must have shape (n_samples, {n_inputs}), "
             f"got {images.shape}"
         )
+    if not np.isfinite(images).all():
+        raise ValueError(f"{name}: images contain NaN or infinite values")
     if labels.shape != (images.shape[0],) or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(
             f"{name}: labels must be integers of shape ({images.shape[0]},), "

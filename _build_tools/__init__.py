@@ -1,0 +1,1 @@
+"""Build-only helpers (imported by conf.py, never by nndl_core)."""

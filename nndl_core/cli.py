@@ -1,0 +1,149 @@
+"""Command-line interface: ``nndl …`` or ``python -m nndl_core …``.
+
+Subcommands: ``fetch-data``, ``verify-data``, ``list``, ``run``,
+``warm-cache`` and ``bench``. Progress bars live here, never in the library.
+"""
+
+import argparse
+import sys
+
+from . import experiments
+
+__all__ = ["main"]
+
+
+class _Progress:
+    """A tqdm bar when tqdm is installed, plain stderr lines otherwise."""
+
+    def __init__(self, description, unit="step"):
+        self.description, self.unit, self.bar = description, unit, None
+
+    def __call__(self, done, total):
+        try:
+            from tqdm import tqdm
+        except ModuleNotFoundError:
+            print(f"{self.description}: {done}/{total} {self.unit}", file=sys.stderr)
+            return
+        if self.bar is None:
+            self.bar = tqdm(total=total, desc=self.description, unit=self.unit,
+                            file=sys.stderr)
+        self.bar.update(done - self.bar.n)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _fetch(args):
+    from .data import fetch_mnist
+
+    progress = _Progress("MNIST", unit="B")
+    path = fetch_mnist(args.dest, progress=progress)
+    progress.close()
+    print(f"MNIST is ready in {path}")
+
+
+def _verify(args):
+    from .data import verify_mnist
+
+    for name, status in verify_mnist(args.path).items():
+        print(f"{name}: {status}")
+
+
+def _format_book(exp):
+    return exp.book.text if exp.book else "-"
+
+
+def _list(args):
+    profile = args.profile or experiments.current_profile()
+    for name, exp in experiments.registry().items():
+        prof = exp.profile(profile)
+        print(f"{name}\n    {exp.title}\n    book: {_format_book(exp)}"
+              f"\n    {profile}: {prof.note}; seeds {list(prof.seeds)}")
+
+
+def _summary(result):
+    value = result.value
+    score = value.get("best", value.get("accuracy"))
+    shown = f"{score:.2%}" if isinstance(score, float) else "see JSON"
+    source = "cached" if result.cached else f"ran in {result.seconds:.1f} s"
+    return f"{result.name} [{result.profile}, seed {result.seed}]: {shown} ({source})"
+
+
+def _run_one(name, profile, seed, rerun):
+    progress = _Progress(f"{name} seed {seed}", unit="epoch")
+    result = experiments.load_or_run(name, profile, seed, progress, rerun=rerun)
+    progress.close()
+    print(_summary(result))
+    exp = experiments.get(name)
+    if exp.book is not None:
+        print(f"    book: {exp.book.text} ({exp.book.source})")
+
+
+def _run(args):
+    profile = args.profile or experiments.current_profile()
+    seeds = [args.seed] if args.seed is not None else list(
+        experiments.get(args.name).profile(profile).seeds)
+    for seed in seeds:
+        _run_one(args.name, profile, seed, args.rerun)
+
+
+def _warm(args):
+    profile = args.profile or experiments.current_profile()
+    prefix = f"ch{args.chapter}." if args.chapter else ""
+    for name, exp in experiments.registry().items():
+        if name.startswith(prefix):
+            for seed in exp.profile(profile).seeds:
+                _run_one(name, profile, seed, rerun=False)
+
+
+def _bench(args):
+    from .bench import format_table, run_dense_benchmark
+    from .data import load_mnist
+
+    training = load_mnist(args.data).training
+    results = run_dense_benchmark(training, epochs=args.epochs,
+                                  backends=tuple(args.backends.split(",")))
+    print(format_table(results))
+
+
+def build_parser():
+    """The argparse parser (exposed for tests and the docs)."""
+    parser = argparse.ArgumentParser(prog="nndl", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("fetch-data", help="download and verify MNIST (needs internet)")
+    p.add_argument("--dest", help="target folder (default: the per-user cache)")
+    p.set_defaults(func=_fetch)
+    p = sub.add_parser("verify-data", help="check the MNIST files' checksums")
+    p.add_argument("--path", help="folder holding the files")
+    p.set_defaults(func=_verify)
+    p = sub.add_parser("list", help="list the named experiments")
+    p.add_argument("--profile", choices=experiments.PROFILES)
+    p.set_defaults(func=_list)
+    p = sub.add_parser("run", help="run one experiment (or load it from the cache)")
+    p.add_argument("name")
+    p.add_argument("--profile", choices=experiments.PROFILES)
+    p.add_argument("--seed", type=int, help="one seed (default: the profile's seeds)")
+    p.add_argument("--rerun", action="store_true", help="ignore the cached result")
+    p.set_defaults(func=_run)
+    p = sub.add_parser("warm-cache", help="run every experiment of a profile")
+    p.add_argument("--profile", choices=experiments.PROFILES)
+    p.add_argument("--chapter", type=int, help="only this chapter's experiments")
+    p.set_defaults(func=_warm)
+    p = sub.add_parser("bench", help="seconds per epoch: Numba vs NumPy (vs PyTorch)")
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--backends", default="numba,numpy,torch")
+    p.add_argument("--data", help="MNIST folder (default: the usual search)")
+    p.set_defaults(func=_bench)
+    return parser
+
+
+def main(argv=None):
+    """Entry point; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (FileNotFoundError, ValueError, KeyError, OSError) as err:
+        print(f"nndl: error: {err}", file=sys.stderr)
+        return 1
+    return 0

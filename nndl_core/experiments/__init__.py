@@ -1,0 +1,193 @@
+"""Named experiments, their three profiles, and the cached ``load_or_run``.
+
+Every training a page shows is an :class:`Experiment`: a function of a frozen
+parameter dataclass and a seed that returns plain JSON-ready data. Each has
+three profiles:
+
+``ci``
+    tiny, so the whole test suite stays fast;
+``default``
+    what the README's build uses: the book's settings where they fit the
+    build budget, clearly labelled reductions where they do not;
+``full``
+    the book's exact settings.
+
+The profile comes from the ``NNDL_PROFILE`` environment variable (the tox
+envs set it). Results are cached on disk by name, parameters, profile, seed
+and a hash of the library sources (see ``nndl_core.experiments._cache``).
+"""
+
+import dataclasses
+import datetime
+import importlib
+import os
+import time
+from dataclasses import dataclass, field
+
+from ._cache import cache_key, library_hash, read_result, write_result
+
+__all__ = [
+    "PROFILES",
+    "BookFigure",
+    "Experiment",
+    "Profile",
+    "Result",
+    "current_profile",
+    "experiment",
+    "get",
+    "load_or_run",
+    "load_or_run_seeds",
+    "registry",
+]
+
+PROFILES = ("ci", "default", "full")
+PROFILE_ENV_VAR = "NNDL_PROFILE"
+_CHAPTER_MODULES = ("ch1",)
+_REGISTRY = {}
+
+
+@dataclass(frozen=True)
+class BookFigure:
+    """A number the book reports, with where it says so.
+
+    ``value`` is a fraction for accuracies (0.9542 for 95.42 %); ``tolerance``
+    is the acceptance band used when comparing a reproduction with it.
+    """
+
+    value: float | None
+    text: str
+    scored_on: str
+    source: str
+    tolerance: float | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Parameters for one profile, the seeds to run, and a note for the page."""
+
+    params: object
+    note: str
+    seeds: tuple = (0,)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A registered experiment; ``run(params, seed, progress)`` returns a dict."""
+
+    name: str
+    title: str
+    run: object
+    profiles: dict
+    book: BookFigure | None = None
+
+    def profile(self, profile):
+        """The :class:`Profile` called ``profile``; ValueError if unknown."""
+        if profile not in self.profiles:
+            raise ValueError(
+                f"experiment {self.name!r} has no profile {profile!r}; "
+                f"choose one of {sorted(self.profiles)}"
+            )
+        return self.profiles[profile]
+
+    def is_book_settings(self, profile):
+        """True when ``profile`` runs exactly the ``full`` (book) parameters."""
+        return self.profile(profile).params == self.profiles["full"].params
+
+
+@dataclass
+class Result:
+    """One cached run: its identity, its output ``value`` and bookkeeping."""
+
+    name: str
+    profile: str
+    params: dict
+    seed: int
+    value: dict
+    code_hash: str
+    seconds: float
+    created: str
+    cached: bool = field(default=False, compare=False)
+
+
+def experiment(name, *, title, profiles, book=None):
+    """Decorator that registers ``run(params, seed, progress)`` as ``name``."""
+    missing = set(PROFILES) - set(profiles)
+    if missing:
+        raise ValueError(f"experiment {name!r} lacks profiles {sorted(missing)}")
+
+    def register(run):
+        _REGISTRY[name] = Experiment(name, title, run, dict(profiles), book)
+        return run
+
+    return register
+
+
+def registry():
+    """All experiments, by name (imports the chapter modules on first use)."""
+    for module in _CHAPTER_MODULES:
+        importlib.import_module(f"{__name__}.{module}")
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get(name):
+    """The experiment called ``name``; KeyError lists the known names."""
+    experiments = registry()
+    if name not in experiments:
+        raise KeyError(f"no experiment {name!r}; known: {', '.join(experiments)}")
+    return experiments[name]
+
+
+def current_profile():
+    """The profile named by ``$NNDL_PROFILE`` (``default`` when unset)."""
+    profile = os.environ.get(PROFILE_ENV_VAR, "default")
+    if profile not in PROFILES:
+        raise ValueError(f"{PROFILE_ENV_VAR}={profile!r}; choose one of {PROFILES}")
+    return profile
+
+
+def load_or_run(name, profile=None, seed=None, progress=None, rerun=False, root=None):
+    """Return the cached result of ``name``, running it first if needed.
+
+    Parameters
+    ----------
+    name : str
+        A registered experiment, e.g. ``"ch1.net30"``.
+    profile : str, optional
+        ``"ci"``, ``"default"`` or ``"full"``; defaults to :func:`current_profile`.
+    seed : int, optional
+        Defaults to the profile's first seed.
+    progress : callable, optional
+        Passed to the experiment, which calls ``progress(done, total)``.
+    rerun : bool
+        Ignore (and overwrite) a cached result.
+
+    Returns
+    -------
+    Result
+    """
+    exp = get(name)
+    profile = profile or current_profile()
+    prof = exp.profile(profile)
+    seed = prof.seeds[0] if seed is None else int(seed)
+    params = dataclasses.asdict(prof.params)
+    code = library_hash()
+    key = cache_key(name, params, profile, seed, code)
+    record = None if rerun else read_result(name, key, root)
+    if record is not None:
+        return Result(**record, cached=True)
+    start = time.perf_counter()
+    value = exp.run(prof.params, seed, progress)
+    record = dict(
+        name=name, profile=profile, params=params, seed=seed, value=value,
+        code_hash=code, seconds=time.perf_counter() - start,
+        created=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    )
+    write_result(name, key, record, root)
+    return Result(**record)
+
+
+def load_or_run_seeds(name, profile=None, progress=None, root=None):
+    """:func:`load_or_run` for every seed of the profile; a list of Results."""
+    profile = profile or current_profile()
+    seeds = get(name).profile(profile).seeds
+    return [load_or_run(name, profile, s, progress, root=root) for s in seeds]

@@ -1,0 +1,74 @@
+"""The on-disk results cache: one JSON file per (experiment, parameters, profile, seed, code).
+
+Used by every page through :func:`nndl_core.experiments.load_or_run`.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["cache_key", "library_hash", "read_result", "results_dir", "write_result"]
+
+RESULTS_ENV_VAR = "NNDL_RESULTS_DIR"
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+def library_hash(package_dir=_PACKAGE_DIR):
+    """SHA-256 (first 16 hex digits) of every ``.py`` source in ``nndl_core``.
+
+    Any change to the library changes this hash, so cached results and
+    executed pages made by older code are never reused.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(Path(package_dir).rglob("*.py")):
+        digest.update(path.relative_to(package_dir).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def results_dir():
+    """Folder of cached results: ``$NNDL_RESULTS_DIR`` or ``~/.cache/nndl/results``."""
+    if os.environ.get(RESULTS_ENV_VAR):
+        return Path(os.environ[RESULTS_ENV_VAR])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "nndl" / "results"
+
+
+def cache_key(name, params, profile, seed, code_hash):
+    """Hex key identifying one run; ``params`` is a JSON-ready dict."""
+    blob = json.dumps(
+        {"name": name, "params": params, "profile": profile, "seed": seed,
+         "code": code_hash},
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def _path(name, key, root):
+    return Path(root) / name / f"{key}.json"
+
+
+def read_result(name, key, root=None):
+    """The cached record for ``key``, or None when absent."""
+    path = _path(name, key, root or results_dir())
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(
+            f"cached result {path} is not valid JSON ({err}); delete it and rerun"
+        ) from None
+
+
+def write_result(name, key, record, root=None):
+    """Write ``record`` atomically (temp file + rename) and return its path."""
+    path = _path(name, key, root or results_dir())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(record, handle, indent=1)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,21 @@
+"""The one place that sets options for the ``@njit`` kernels in this package.
+
+Every kernel module writes ``@njit(**NJIT_OPTIONS)``; a test
+(``tests/test_kernel_options.py``) fails if a kernel sets an option inline.
+
+* ``cache=True``: the compiled machine code is written next to the module (or
+  under ``NUMBA_CACHE_DIR``) so that a new process loads it instead of
+  compiling again. A page that trains pays the compile once per machine.
+* No ``fastmath``: it lets LLVM reassociate sums and assume there are no NaNs
+  or infinities, and the kernels are tested equal to the NumPy references at
+  ``rtol=1e-12``. (With ``fastmath=True`` even ``np.isnan`` can return False.)
+* No ``parallel``: one SGD mini-batch of ten MNIST images is about 20
+  microseconds of work, less than the cost of waking a second thread, and
+  the mini-batches of an epoch must run in order. Add a ``NJIT_PARALLEL_OPTIONS``
+  here only for a kernel whose threads each write their own outputs, so that
+  results stay deterministic.
+"""
+
+__all__ = ["NJIT_OPTIONS"]
+
+NJIT_OPTIONS = {"cache": True, "fastmath": False, "parallel": False}

@@ -1,0 +1,28 @@
+import pytest
+import numpy as np
+from numpy.testing import assert_allclose
+
+from nndl_core.activations import sigmoid
+from nndl_core.costs import QuadraticCost
+
+
+def test_quadratic_fn_sums_half_squared_errors():
+    a = np.array([[0.2, 0.9], [0.8, 0.1]])
+    y = np.array([[0.0, 1.0], [1.0, 0.0]])
+    assert QuadraticCost.fn(a, y) == pytest.approx(0.05, rel=1e-14)
+
+
+def test_quadratic_delta_is_the_derivative_wrt_z(rng):
+    z = rng.normal(size=(3, 4))
+    y = rng.random((3, 4))
+    h = 1e-6
+    expected = np.zeros_like(z)
+    for idx in np.ndindex(z.shape):
+        zp, zm = z.copy(), z.copy()
+        zp[idx] += h
+        zm[idx] -= h
+        expected[idx] = (
+            QuadraticCost.fn(sigmoid(zp), y) - QuadraticCost.fn(sigmoid(zm), y)
+        ) / (2 * h)
+    actual = QuadraticCost.delta(z, sigmoid(z), y)
+    assert_allclose(actual, expected, rtol=1e-6, atol=1e-10)

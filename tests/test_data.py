@@ -1,0 +1,599 @@
+"""Tests for nndl_core.data: MNIST loading, the shipped subset, downloads.
+
+Tests that need the full MNIST files find them through ``$NNDL_MNIST_DIR``,
+else ``../shared/data/mnist`` next to the repository, and are skipped when
+neither exists. Download tests serve files from a local ``http.server``.
+"""
+
+import functools
+import gzip
+import http.server
+import json
+import os
+import shutil
+import socket
+import struct
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nndl_core import data
+from nndl_core.data import (
+    ENV_VAR,
+    MNIST_FILES,
+    Dataset,
+    MnistCorruptError,
+    MnistDownloadError,
+    MnistNotFoundError,
+    fetch_mnist,
+    find_mnist_dir,
+    from_pairs,
+    load_data,
+    load_data_wrapper,
+    load_mnist,
+    vectorized_result,
+    verify_mnist,
+)
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+FULL_DIR = Path(
+    os.environ.get(ENV_VAR) or Path(__file__).parents[2] / "shared/data/mnist"
+)
+SUBSET_DIR = Path(data.__file__).with_name("_data")
+SUBSET_META = json.loads((SUBSET_DIR / "SUBSET.json").read_text(encoding="utf-8"))
+SUBSET_TABLE = {
+    name: (meta["sha256"], meta["n_items"])
+    for name, meta in SUBSET_META["files"].items()
+}
+FIX_HINTS = ("nndl fetch-data", "NNDL_MNIST_DIR", "load_mnist(subset=True)")
+TIMEOUT = 5.0
+
+
+@pytest.fixture(autouse=True)
+def _strict_numpy():
+    with np.errstate(all="raise"):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _isolated_search(tmp_path, monkeypatch):
+    """No test sees the real env var or the user's cache folder."""
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
+@pytest.fixture(scope="module")
+def full_dir():
+    if not FULL_DIR.is_dir():
+        pytest.skip(f"full MNIST not found: set {ENV_VAR} or provide {FULL_DIR}")
+    return FULL_DIR
+
+
+@pytest.fixture(scope="module")
+def full_splits(full_dir):
+    return load_mnist(full_dir)
+
+
+@pytest.fixture(scope="module")
+def raw_training_file(full_dir):
+    """The training file's images as uint8, read without the library."""
+    blob = gzip.decompress((full_dir / "train-images-idx3-ubyte.gz").read_bytes())
+    return np.frombuffer(blob, np.uint8, offset=16).reshape(60000, 784)
+
+
+def assert_message(error, *parts):
+    """The error message mentions every part (file names, problems, fixes)."""
+    message = str(error.value)
+    for part in parts:
+        assert part in message, f"{part!r} not in {message!r}"
+
+
+# ---------------------------------------------------------------- full data
+
+
+def test_full_split_shapes_dtypes_and_ranges(full_splits):
+    sizes = {"training": 50000, "validation": 10000, "test": 10000}
+    for name, dataset in zip(sizes, full_splits, strict=True):
+        assert dataset.images.shape == (sizes[name], 784)
+        assert dataset.images.dtype == np.float64
+        assert dataset.labels.shape == (sizes[name],)
+        assert dataset.labels.dtype == np.int64
+        assert dataset.images.min() == 0.0 and dataset.images.max() == 1.0
+        assert set(np.unique(dataset.labels)) == set(range(10))
+
+
+def test_full_first_labels_are_the_famous_ones(full_splits):
+    assert full_splits.training.labels[:6].tolist() == [5, 0, 4, 1, 9, 2]
+    assert full_splits.test.labels[:3].tolist() == [7, 2, 1]
+
+
+def test_split_boundaries_follow_the_book(full_splits, raw_training_file):
+    expected = raw_training_file / 255.0
+    np.testing.assert_array_equal(full_splits.training.images[-1], expected[49999])
+    np.testing.assert_array_equal(full_splits.validation.images[0], expected[50000])
+    np.testing.assert_array_equal(full_splits.validation.images[-1], expected[59999])
+
+
+def test_arrays_are_read_only_and_cached(full_dir, full_splits):
+    with pytest.raises(ValueError, match="read-only"):
+        full_splits.training.images[0, 0] = 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        full_splits.test.labels[0] = 1
+    assert load_mnist(full_dir) is full_splits
+    assert load_data(full_dir) is full_splits
+
+
+def test_env_var_is_used(full_dir, full_splits, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, str(full_dir))
+    assert find_mnist_dir() == full_dir
+    assert load_mnist() is full_splits
+
+
+def test_verify_full(full_dir):
+    assert set(verify_mnist(full_dir).values()) == {"ok"}
+    assert len(verify_mnist(full_dir)) == 4
+
+
+def test_wrapper_form_on_full_data(full_dir):
+    training_data, validation_data, test_data = load_data_wrapper(full_dir)
+    assert (len(training_data), len(validation_data), len(test_data)) == (
+        50000,
+        10000,
+        10000,
+    )
+    x, y = training_data[0]
+    assert x.shape == (784, 1) and y.shape == (10, 1) and y[5, 0] == 1.0
+
+
+def test_cache_notices_a_changed_file(full_dir, tmp_path):
+    for name in MNIST_FILES:
+        shutil.copy(full_dir / f"{name}.gz", tmp_path / f"{name}.gz")
+    first = load_mnist(tmp_path)
+    labels_file = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    stat = labels_file.stat()
+    os.utime(labels_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    second = load_mnist(tmp_path)
+    assert second is not first
+    np.testing.assert_array_equal(second.test.labels, first.test.labels)
+
+
+# ---------------------------------------------------------------- the subset
+
+
+def test_subset_shapes_and_split():
+    training, validation, test = load_mnist(subset=True)
+    split = SUBSET_META["split"]
+    assert training.images.shape == (split["n_training"], 784) == (1000, 784)
+    assert validation.images.shape == (split["n_validation"], 784) == (200, 784)
+    assert test.images.shape == (split["n_test"], 784) == (500, 784)
+    assert training.labels[:6].tolist() == [5, 0, 4, 1, 9, 2]
+    assert training.images.dtype == np.float64 and training.labels.dtype == np.int64
+    assert 0.0 <= training.images.min() and training.images.max() <= 1.0
+
+
+def test_subset_ignores_path_and_env(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    assert load_mnist(tmp_path, subset=True).training.images.shape == (1000, 784)
+
+
+def test_subset_is_a_slice_of_the_full_data(full_splits):
+    training, validation, test = load_mnist(subset=True)
+    np.testing.assert_array_equal(training.images, full_splits.training.images[:1000])
+    np.testing.assert_array_equal(
+        validation.images, full_splits.validation.images[:200]
+    )
+    np.testing.assert_array_equal(test.labels, full_splits.test.labels[:500])
+
+
+def test_subset_provenance_records_the_sources():
+    for name, (sha256, _) in MNIST_FILES.items():
+        assert SUBSET_META["source"][name]["sha256"] == sha256
+    assert "LeCun" in SUBSET_META["credit"]["authors"]
+    assert verify_mnist(subset=True) == {
+        f"{name}.gz": "ok" for name in MNIST_FILES
+    }
+
+
+# ---------------------------------------------------------------- book forms
+
+
+def test_wrapper_form():
+    training_data, validation_data, test_data = load_data_wrapper(subset=True)
+    assert isinstance(training_data, list) and isinstance(test_data, list)
+    assert (len(training_data), len(validation_data), len(test_data)) == (
+        1000,
+        200,
+        500,
+    )
+    x, y = training_data[0]
+    assert x.shape == (784, 1) and x.dtype == np.float64
+    np.testing.assert_array_equal(y, vectorized_result(5))
+    x, label = test_data[0]
+    assert x.shape == (784, 1) and label == 7 and isinstance(label, int)
+
+
+def test_from_pairs_round_trip():
+    splits = load_mnist(subset=True)
+    training_data, validation_data, _ = load_data_wrapper(subset=True)
+    for pairs, expected in [
+        (training_data, splits.training),
+        (validation_data, splits.validation),
+    ]:
+        actual = from_pairs(pairs)
+        assert isinstance(actual, Dataset)
+        np.testing.assert_array_equal(actual.images, expected.images)
+        np.testing.assert_array_equal(actual.labels, expected.labels)
+        assert actual.labels.dtype == np.int64
+
+
+def test_from_pairs_accepts_flat_x_and_iterators():
+    pairs = zip([np.zeros(4), np.ones(4)], [1, 2], strict=True)
+    images, labels = from_pairs(pairs)
+    assert images.shape == (2, 4) and labels.tolist() == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("pairs", "match"),
+    [
+        ([], "at least one"),
+        ([(np.zeros((784, 1)),)], r"\(x, y\) pairs"),
+        ([(np.zeros((784, 1)), 1), (np.zeros((783, 1)), 2)], "same shape"),
+        ([(np.zeros((28, 28)), 1)], r"shape \(n_in, 1\)"),
+        ([(np.zeros((784, 1)), 1), (np.zeros((784, 1)), vectorized_result(2))], "y"),
+        ([(np.zeros((784, 1)), 1.5)], "int labels"),
+        ([(np.zeros((784, 1)), np.zeros((10, 1)))], "one-hot"),
+        ([(np.zeros((784, 1)), np.ones((10, 2)))], "one-hot"),
+    ],
+)
+def test_from_pairs_rejects_bad_shapes(pairs, match):
+    with pytest.raises(ValueError, match=match):
+        from_pairs(pairs)
+
+
+def test_vectorized_result():
+    e = vectorized_result(np.int64(3))
+    assert e.shape == (10, 1) and e.dtype == np.float64
+    assert e.sum() == 1.0 and e[3, 0] == 1.0
+    for bad in (-1, 10):
+        with pytest.raises(ValueError, match="0..9"):
+            vectorized_result(bad)
+    with pytest.raises(TypeError):
+        vectorized_result(3.0)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def idx_bytes(magic, count, *, dims=(28, 28), n_present=None, fill=0):
+    """A fake IDX file: header for ``count`` items, ``n_present`` items of data."""
+    n_present = count if n_present is None else n_present
+    if magic == 2051:
+        header = struct.pack(">IIII", magic, count, *dims)
+        return header + bytes([fill]) * (n_present * dims[0] * dims[1])
+    return struct.pack(">II", magic, count) + bytes([fill]) * n_present
+
+
+def write_fake_dir(folder, **overrides):
+    """Four header-only IDX files with the right counts; ``overrides`` replace.
+
+    Keyword names are the file names with ``-`` as ``_``; a value ending in
+    ``.gz`` in its key is written gzipped.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, (_, count) in MNIST_FILES.items():
+        magic = 2051 if "idx3" in name else 2049
+        (folder / name).write_bytes(idx_bytes(magic, count, n_present=0))
+    for key, content in overrides.items():
+        name = key.replace("_", "-").replace("-gz", ".gz")
+        (folder / name.removesuffix(".gz")).unlink(missing_ok=True)
+        (folder / name).write_bytes(content)
+    return folder
+
+
+def test_wrong_magic_number(tmp_path):
+    write_fake_dir(tmp_path, train_images_idx3_ubyte=idx_bytes(1234, 60000))
+    with pytest.raises(MnistCorruptError) as error:
+        load_mnist(tmp_path)
+    assert_message(
+        error, "train-images-idx3-ubyte", "wrong magic number 1234, expected 2051"
+    )
+    assert_message(error, *FIX_HINTS)
+
+
+def test_wrong_image_size(tmp_path):
+    fake = idx_bytes(2051, 10000, dims=(27, 28), n_present=0)
+    write_fake_dir(tmp_path, t10k_images_idx3_ubyte=fake)
+    with pytest.raises(MnistCorruptError) as error:
+        load_mnist(tmp_path)
+    assert_message(error, "t10k-images-idx3-ubyte", "27x28, expected 28x28")
+
+
+def test_truncated_gzip(tmp_path):
+    blob = (SUBSET_DIR / "train-labels-idx1-ubyte.gz").read_bytes()
+    write_fake_dir(tmp_path, train_labels_idx1_ubyte_gz=blob[: len(blob) // 2])
+    with pytest.raises(MnistCorruptError) as error:
+        load_mnist(tmp_path)
+    assert_message(
+        error, "train-labels-idx1-ubyte.gz", "truncated gzip stream", *FIX_HINTS
+    )
+    assert not isinstance(error.value, EOFError)
+
+
+def test_damaged_gzip(tmp_path):
+    blob = bytearray(gzip.compress(idx_bytes(2049, 10000), mtime=0))
+    blob[-6] ^= 0xFF  # the stored CRC-32 no longer matches
+    write_fake_dir(tmp_path, t10k_labels_idx1_ubyte_gz=bytes(blob))
+    with pytest.raises(MnistCorruptError) as error:
+        verify_mnist(tmp_path)
+    assert_message(error, "t10k-labels-idx1-ubyte.gz", "damaged gzip stream")
+
+
+def test_truncated_raw_file(tmp_path):
+    fake = idx_bytes(2051, 60000, n_present=10)
+    write_fake_dir(
+        tmp_path,
+        train_images_idx3_ubyte=fake,
+        train_labels_idx1_ubyte=idx_bytes(2049, 60000),
+    )
+    with pytest.raises(MnistCorruptError) as error:
+        load_mnist(tmp_path)
+    assert_message(
+        error, "train-images-idx3-ubyte", "truncated", "expected 47040016", *FIX_HINTS
+    )
+
+
+def test_file_too_long(tmp_path):
+    write_fake_dir(tmp_path, t10k_labels_idx1_ubyte=idx_bytes(2049, 10000) + b"x")
+    with pytest.raises(MnistCorruptError) as error:
+        verify_mnist(tmp_path)
+    assert_message(error, "t10k-labels-idx1-ubyte", "too long")
+
+
+def test_count_mismatch_between_images_and_labels(tmp_path):
+    write_fake_dir(tmp_path, train_labels_idx1_ubyte=idx_bytes(2049, 59999))
+    with pytest.raises(MnistCorruptError) as error:
+        load_mnist(tmp_path)
+    assert_message(
+        error,
+        "train-labels-idx1-ubyte",
+        "holds 59999 labels but train-images-idx3-ubyte holds 60000 images",
+        *FIX_HINTS,
+    )
+
+
+def test_unexpected_count(tmp_path):
+    write_fake_dir(
+        tmp_path,
+        t10k_images_idx3_ubyte=idx_bytes(2051, 9000, n_present=0),
+        t10k_labels_idx1_ubyte=idx_bytes(2049, 9000, n_present=0),
+    )
+    with pytest.raises(MnistCorruptError) as error:
+        load_mnist(tmp_path)
+    assert_message(error, "t10k-images-idx3-ubyte", "holds 9000 images, expected 10000")
+
+
+def test_wrong_checksum(tmp_path):
+    # Right header and length, wrong pixels: only the checksum can tell.
+    write_fake_dir(
+        tmp_path,
+        t10k_images_idx3_ubyte=idx_bytes(2051, 10000),
+        t10k_labels_idx1_ubyte=idx_bytes(2049, 10000),
+    )
+    with pytest.raises(MnistCorruptError) as error:
+        verify_mnist(tmp_path)
+    assert_message(error, "checksum mismatch", *FIX_HINTS)
+    assert "-idx" in str(error.value)
+
+
+def test_wrong_checksum_in_load(tmp_path):
+    write_fake_dir(
+        tmp_path,
+        train_images_idx3_ubyte=idx_bytes(2051, 60000),
+        train_labels_idx1_ubyte=idx_bytes(2049, 60000),
+    )
+    with pytest.raises(MnistCorruptError) as error:
+        load_mnist(tmp_path)
+    assert_message(error, "train-images-idx3-ubyte", "checksum mismatch", *FIX_HINTS)
+
+
+def test_missing_file(tmp_path):
+    write_fake_dir(tmp_path)
+    (tmp_path / "t10k-labels-idx1-ubyte").unlink()
+    with pytest.raises(MnistNotFoundError) as error:
+        load_mnist(tmp_path)
+    assert_message(error, "t10k-labels-idx1-ubyte", str(tmp_path), *FIX_HINTS)
+    assert isinstance(error.value, FileNotFoundError)
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(MnistNotFoundError) as error:
+        load_mnist(tmp_path / "nowhere")
+    assert_message(error, "nowhere", "does not exist", *FIX_HINTS)
+
+
+def test_env_var_pointing_at_an_empty_folder(tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv(ENV_VAR, str(empty))
+    with pytest.raises(MnistNotFoundError) as error:
+        load_mnist()
+    assert_message(error, str(empty), ENV_VAR, "train-images-idx3-ubyte", *FIX_HINTS)
+
+
+def test_search_order(tmp_path, monkeypatch):
+    explicit = write_fake_dir(tmp_path / "explicit")
+    from_env = write_fake_dir(tmp_path / "from-env")
+    cached = write_fake_dir(tmp_path / "xdg-cache" / "nndl" / "mnist")
+    assert find_mnist_dir() == cached
+    monkeypatch.setenv(ENV_VAR, str(from_env))
+    assert find_mnist_dir() == from_env
+    assert find_mnist_dir(explicit) == explicit
+
+
+def test_default_cache_dir_missing(tmp_path):
+    with pytest.raises(MnistNotFoundError) as error:
+        find_mnist_dir()
+    assert_message(error, str(tmp_path / "xdg-cache" / "nndl" / "mnist"), *FIX_HINTS)
+
+
+# ---------------------------------------------------------------- downloads
+
+
+@pytest.fixture
+def serve():
+    """``serve(folder, truncate=False)`` starts a local server; returns (url, log)."""
+    servers = []
+
+    def start(folder, *, truncate=False):
+        log = []
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, format, *args):
+                log.append(self.path)
+
+            def copyfile(self, source, outputfile):
+                body = source.read()
+                # Content-Length still promises the whole file.
+                outputfile.write(body[: len(body) // 2] if truncate else body)
+
+        handler = functools.partial(Handler, directory=str(folder))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{server.server_address[1]}/", log
+
+    yield start
+    for server, thread in servers:
+        server.shutdown()
+        server.server_close()
+        thread.join(TIMEOUT)
+
+
+@pytest.fixture
+def remote(tmp_path):
+    """A folder holding the subset's gz files, standing in for a mirror."""
+    folder = tmp_path / "remote"
+    folder.mkdir()
+    for name in MNIST_FILES:
+        shutil.copy(SUBSET_DIR / f"{name}.gz", folder / f"{name}.gz")
+    return folder
+
+
+def closed_port_url():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+def fetch(dest, mirrors, **kwargs):
+    return fetch_mnist(dest, mirrors=mirrors, files=SUBSET_TABLE, timeout=TIMEOUT, **kwargs)
+
+
+def assert_fetched(dest):
+    for name in MNIST_FILES:
+        expected = (SUBSET_DIR / f"{name}.gz").read_bytes()
+        assert (dest / f"{name}.gz").read_bytes() == expected
+    assert sorted(path.name for path in dest.iterdir()) == sorted(
+        f"{name}.gz" for name in MNIST_FILES
+    )
+
+
+def test_fetch_success(tmp_path, serve, remote):
+    url, log = serve(remote)
+    calls = []
+    dest = tmp_path / "dest" / "deep"
+    assert fetch(dest, (url,), progress=lambda *call: calls.append(call)) == dest
+    assert_fetched(dest)
+    assert len(log) == 4
+    size = (remote / "train-images-idx3-ubyte.gz").stat().st_size
+    assert (size, size) in calls
+    assert all(done <= total for done, total in calls)
+
+
+def corrupt_gzip(blob):
+    blob = bytearray(blob)
+    blob[len(blob) // 2] ^= 0xFF
+    return bytes(blob)
+
+
+def wrong_content(blob):
+    content = bytearray(gzip.decompress(blob))
+    content[-1] ^= 0xFF  # valid gzip, valid IDX, wrong checksum
+    return gzip.compress(bytes(content))
+
+
+@pytest.mark.parametrize("damage", [corrupt_gzip, wrong_content])
+def test_fetch_falls_back_after_a_corrupt_response(tmp_path, serve, remote, damage):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for file in remote.iterdir():
+        (bad / file.name).write_bytes(damage(file.read_bytes()))
+    bad_url, bad_log = serve(bad)
+    good_url, good_log = serve(remote)
+    dest = tmp_path / "dest"
+    fetch(dest, (bad_url, good_url))
+    assert_fetched(dest)
+    assert len(bad_log) == len(good_log) == 4
+
+
+@pytest.mark.parametrize("how", ["connection closed early", "truncated file"])
+def test_truncated_download_leaves_nothing(tmp_path, serve, remote, how):
+    if how == "truncated file":
+        for file in remote.iterdir():
+            file.write_bytes(file.read_bytes()[: file.stat().st_size // 2])
+    url, _ = serve(remote, truncate=how == "connection closed early")
+    dest = tmp_path / "dest"
+    with pytest.raises(MnistDownloadError) as error:
+        fetch(dest, (url,))
+    assert_message(error, "train-images-idx3-ubyte.gz", url, ENV_VAR)
+    assert list(dest.iterdir()) == []
+
+
+def test_unreachable_mirror(tmp_path, serve, remote):
+    dead = closed_port_url()
+    dest = tmp_path / "dest"
+    with pytest.raises(MnistDownloadError) as error:
+        fetch(dest, (dead,))
+    assert_message(error, dead, "train-images-idx3-ubyte.gz")
+    assert list(dest.iterdir()) == []
+    url, _ = serve(remote)
+    fetch(dest, (dead, url))
+    assert_fetched(dest)
+
+
+def test_missing_on_mirror_and_no_mirrors(tmp_path, serve):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    url, _ = serve(empty)
+    with pytest.raises(MnistDownloadError, match="404"):
+        fetch(tmp_path / "dest", (url,))
+    with pytest.raises(MnistDownloadError, match="no mirrors"):
+        fetch(tmp_path / "dest", ())
+
+
+def test_valid_files_are_not_downloaded_again(tmp_path, serve, remote):
+    url, log = serve(remote)
+    dest = tmp_path / "dest"
+    fetch(dest, (url,))
+    stamps = {file.name: file.stat().st_mtime_ns for file in dest.iterdir()}
+    log.clear()
+    fetch(dest, (url,))
+    assert log == []
+    assert {file.name: file.stat().st_mtime_ns for file in dest.iterdir()} == stamps
+    # A damaged local file is replaced; the others are left alone.
+    (dest / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not gzip")
+    fetch(dest, (url,))
+    assert log == ["/t10k-labels-idx1-ubyte.gz"]
+    assert_fetched(dest)
+
+
+def test_fetch_defaults_to_the_cache_folder(tmp_path, serve, remote):
+    url, _ = serve(remote)
+    dest = fetch_mnist(mirrors=(url,), files=SUBSET_TABLE, timeout=TIMEOUT)
+    assert dest == tmp_path / "xdg-cache" / "nndl" / "mnist"
+    assert_fetched(dest)

@@ -1,0 +1,125 @@
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from nndl_core.activations import sigmoid
+from nndl_core.network import Network
+from nndl_core.training import TrainingDivergedError, check_finite, one_hot
+
+
+def tiny_net():
+    """A 3-2-1 network with hand-picked parameters."""
+    net = Network([3, 2, 1], seed=0)
+    net.weights = [np.array([[0.1, -0.2, 0.3], [0.0, 0.5, -0.5]]), np.array([[1.0, -1.0]])]
+    net.biases = [np.array([[0.1], [-0.1]]), np.array([[0.2]])]
+    return net
+
+
+def test_worked_3_2_1_example_forward_and_backprop():
+    # Worked by hand from the equations (sklearn test_fit style).
+    net = tiny_net()
+    x = np.array([[1.0], [2.0], [0.0]])
+    y = np.array([[1.0]])
+    z1 = np.array([[0.1 - 0.4 + 0.1], [1.0 - 0.1]])  # w x + b
+    a1 = sigmoid(z1)
+    z2 = a1[0] - a1[1] + 0.2
+    a2 = sigmoid(z2)
+    assert_allclose(net.feedforward(x), [a2], rtol=1e-15)
+
+    delta2 = (a2 - 1.0) * a2 * (1 - a2)  # BP1, quadratic cost
+    delta1 = np.array([1.0, -1.0]) * delta2 * (a1 * (1 - a1)).ravel()  # BP2
+    nabla_b, nabla_w = net.backprop(x, y)
+    assert_allclose(nabla_b[1], [delta2], rtol=1e-14)
+    assert_allclose(nabla_w[1], [delta2 * a1.ravel()], rtol=1e-14)  # BP4
+    assert_allclose(nabla_b[0].ravel(), delta1, rtol=1e-14)  # BP3
+    assert_allclose(nabla_w[0], np.outer(delta1, x.ravel()), rtol=1e-14, atol=1e-300)
+
+
+def test_backprop_of_a_batch_is_the_sum_over_its_columns(rng):
+    net = Network([4, 5, 3], seed=1)
+    x = rng.random((4, 6))
+    y = one_hot(rng.integers(0, 3, 6), 3)
+    nabla_b, nabla_w = net.backprop(x, y)
+    singles = [net.backprop(x[:, [i]], y[:, [i]]) for i in range(6)]
+    for l in range(2):  # noqa: E741
+        assert_allclose(nabla_b[l], sum(s[0][l] for s in singles), rtol=1e-12)
+        assert_allclose(nabla_w[l], sum(s[1][l] for s in singles), rtol=1e-12)
+
+
+def test_feedforward_shapes_and_bad_input():
+    net = Network([4, 3, 2], seed=0)
+    assert net.feedforward(np.zeros(4)).shape == (2,)
+    assert net.feedforward(np.zeros((4, 7))).shape == (2, 7)
+    with pytest.raises(ValueError, match=r"input must have shape \(4,\)"):
+        net.feedforward(np.zeros(5))
+
+
+def test_constructor_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="at least two"):
+        Network([784])
+    with pytest.raises(ValueError, match="backend"):
+        Network([2, 1], backend="gpu")
+
+
+def test_same_seeds_give_the_same_run(rng):
+    images, labels = rng.random((40, 6)), rng.integers(0, 3, 40)
+    runs = []
+    for _ in range(2):
+        net = Network([6, 4, 3], seed=3)
+        net.SGD((images, labels), 2, 7, 1.0, seed=5)
+        runs.append(net)
+    for w0, w1 in zip(runs[0].weights, runs[1].weights):
+        assert_allclose(w0, w1, rtol=0)
+
+
+def test_sgd_learns_a_separable_problem_and_reports_history(rng):
+    images = rng.random((300, 2))
+    labels = (images[:, 0] > images[:, 1]).astype(np.int64)
+    net = Network([2, 8, 2], seed=0)
+    before = net.evaluate((images, labels))
+    history = net.SGD((images, labels), 30, 10, 3.0, test_data=(images, labels), seed=0)
+    assert history.epochs == 30 and history.n_evaluation == 300
+    assert history.evaluation_correct[-1] > max(before, 270)
+    assert history.best()[1] == max(history.evaluation_accuracy)
+
+
+def test_sgd_does_not_touch_the_callers_data(rng):
+    images, labels = rng.random((20, 3)), rng.integers(0, 2, 20)
+    copy = images.copy(), labels.copy()
+    Network([3, 2], seed=0).SGD((images, labels), 1, 4, 1.0, seed=0)
+    assert_allclose(images, copy[0], rtol=0)
+    assert (labels == copy[1]).all()
+
+
+def test_sgd_explains_wrong_shapes():
+    net = Network([784, 30, 10], seed=0)
+    with pytest.raises(ValueError, match=r"training_data: images must have shape"):
+        net.SGD((np.zeros((5, 28, 28)), np.zeros(5, dtype=int)), 1, 1, 1.0)
+    with pytest.raises(ValueError, match="labels must be integers"):
+        net.SGD((np.zeros((5, 784)), np.zeros(5)), 1, 1, 1.0)
+    with pytest.raises(ValueError, match="pair"):
+        net.SGD([1, 2, 3], 1, 1, 1.0)
+    with pytest.raises(ValueError, match="mini_batch_size"):
+        net.SGD((np.zeros((5, 784)), np.zeros(5, dtype=int)), 1, 0, 1.0)
+
+
+def test_divergence_is_reported_with_advice():
+    weights = [np.ones((2, 2)), np.array([[np.inf, 0.0]])]
+    with pytest.raises(TrainingDivergedError, match="eta=3.0 is probably too large"):
+        check_finite(weights, [np.zeros((2, 1)), np.zeros((1, 1))], 4, 3.0)
+    check_finite(weights[:1], [np.zeros((2, 1))], 4, 3.0)  # finite: no error
+
+
+def test_sgd_rejects_a_nonsense_learning_rate():
+    net = Network([3, 2], seed=0)
+    data = (np.zeros((4, 3)), np.zeros(4, dtype=int))
+    for eta in (0.0, -1.0, np.inf, np.nan):
+        with pytest.raises(ValueError, match="eta must be a positive"):
+            net.SGD(data, 1, 2, eta)
+
+
+def test_non_finite_data_is_rejected_before_training():
+    images = np.zeros((4, 3))
+    images[1, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        Network([3, 2], seed=0).SGD((images, np.zeros(4, dtype=int)), 1, 2, 1.0)
