@@ -35,10 +35,14 @@ extensions = [
     "sphinxcontrib.bibtex",
 ]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "_static/mathjax"]
-# For quick local iteration: NNDL_PAGES=chap2 builds only index + chap2 (+ reference pages).
+# Quick local iteration: NNDL_PAGES=chap2 builds index, chap2 and the reference pages.
 if os.environ.get("NNDL_PAGES"):
-    _keep = {"index", "notation", "api", "bibliography"} | set(os.environ["NNDL_PAGES"].split(","))
-    exclude_patterns += [p.stem + ".md" for p in (ROOT / "book").glob("*.md") if p.stem not in _keep]
+    _keep = {"index", "notation", "api", "bibliography"} | set(
+        os.environ["NNDL_PAGES"].split(",")
+    )
+    exclude_patterns += [
+        p.stem + ".md" for p in (ROOT / "book").glob("*.md") if p.stem not in _keep
+    ]
     suppress_warnings = ["toc.excluded", "toc.not_readable"]
 nitpicky = True
 # numpydoc types such as "ndarray of shape (n, 784)" are prose, not references;
@@ -52,7 +56,13 @@ math_numfig = True
 math_eqref_format = "({number})"
 
 # MyST and MyST-NB
-myst_enable_extensions = ["amsmath", "colon_fence", "deflist", "dollarmath", "substitution"]
+myst_enable_extensions = [
+    "amsmath",
+    "colon_fence",
+    "deflist",
+    "dollarmath",
+    "substitution",
+]
 myst_heading_anchors = 3
 nb_execution_mode = "cache"
 nb_execution_cache_path = str(
@@ -76,7 +86,9 @@ autodoc_typehints = "none"
 napoleon_numpy_docstring = True
 napoleon_google_docstring = False
 napoleon_use_rtype = False
-napoleon_use_param = False  # types as plain text: "ndarray of shape (n, 784)" is no cross-reference
+napoleon_use_param = (
+    False  # types as plain text: "ndarray of shape (n, 784)" is no cross-reference
+)
 napoleon_use_keyword = False
 napoleon_use_ivar = True
 

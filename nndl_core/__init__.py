@@ -1,4 +1,4 @@
-"""nndl_core: the library behind the executable edition of *Neural Networks and Deep Learning*.
+"""nndl_core: the library behind an executable *Neural Networks and Deep Learning*.
 
 The public modules hold readable NumPy references (the code the pages show);
 :mod:`nndl_core.kernels` holds the Numba kernels tested equal to them.

@@ -40,7 +40,9 @@ class AverageDarkness:
     def fit(self, images, labels):
         darkness = images.sum(axis=1)  # (n,) total ink per image
         self.digits_ = np.unique(labels)
-        self.mean_darkness_ = np.array([darkness[labels == d].mean() for d in self.digits_])
+        self.mean_darkness_ = np.array(
+            [darkness[labels == d].mean() for d in self.digits_]
+        )
         return self
 
     def predict(self, images):

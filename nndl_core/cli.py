@@ -25,8 +25,9 @@ class _Progress:
             print(f"{self.description}: {done}/{total} {self.unit}", file=sys.stderr)
             return
         if self.bar is None:
-            self.bar = tqdm(total=total, desc=self.description, unit=self.unit,
-                            file=sys.stderr)
+            self.bar = tqdm(
+                total=total, desc=self.description, unit=self.unit, file=sys.stderr
+            )
         self.bar.update(done - self.bar.n)
 
     def close(self):
@@ -58,8 +59,10 @@ def _list(args):
     profile = args.profile or experiments.current_profile()
     for name, exp in experiments.registry().items():
         prof = exp.profile(profile)
-        print(f"{name}\n    {exp.title}\n    book: {_format_book(exp)}"
-              f"\n    {profile}: {prof.note}; seeds {list(prof.seeds)}")
+        print(
+            f"{name}\n    {exp.title}\n    book: {_format_book(exp)}"
+            f"\n    {profile}: {prof.note}; seeds {list(prof.seeds)}"
+        )
 
 
 def _summary(result):
@@ -82,8 +85,11 @@ def _run_one(name, profile, seed, rerun):
 
 def _run(args):
     profile = args.profile or experiments.current_profile()
-    seeds = [args.seed] if args.seed is not None else list(
-        experiments.get(args.name).profile(profile).seeds)
+    seeds = (
+        [args.seed]
+        if args.seed is not None
+        else list(experiments.get(args.name).profile(profile).seeds)
+    )
     for seed in seeds:
         _run_one(args.name, profile, seed, args.rerun)
 
@@ -102,8 +108,9 @@ def _bench(args):
     from .data import load_mnist
 
     training = load_mnist(args.data).training
-    results = run_dense_benchmark(training, epochs=args.epochs,
-                                  backends=tuple(args.backends.split(",")))
+    results = run_dense_benchmark(
+        training, epochs=args.epochs, backends=tuple(args.backends.split(","))
+    )
     print(format_table(results))
 
 

@@ -59,7 +59,9 @@ class Network:
 
     def __init__(self, sizes, seed=None, cost=QuadraticCost, backend="numpy"):
         if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
-            raise ValueError(f"sizes needs at least two positive layer sizes, got {sizes}")
+            raise ValueError(
+                f"sizes needs at least two positive layer sizes, got {sizes}"
+            )
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         rng = np.random.default_rng(seed)
@@ -88,8 +90,8 @@ class Network:
         a = np.asarray(a, dtype=np.float64)
         if a.shape[0] != self.sizes[0] or a.ndim > 2:
             raise ValueError(
-                f"input must have shape ({self.sizes[0]},) or ({self.sizes[0]}, batch), "
-                f"got {a.shape}"
+                f"input must have shape ({self.sizes[0]},) or "
+                f"({self.sizes[0]}, batch), got {a.shape}"
             )
         columns = a.reshape(self.sizes[0], -1)  # a single input becomes one column
         for b, w in zip(self.biases, self.weights):
@@ -109,8 +111,9 @@ class Network:
         Returns
         -------
         nabla_b, nabla_w : lists of ndarray
-            Shaped like ``biases`` and ``weights``: :math:`\\sum_x \\partial C_x/\\partial b^l`
-            and :math:`\\sum_x \\partial C_x/\\partial w^l`.
+            Shaped like ``biases`` and ``weights``: the sums over the batch
+            :math:`\\sum_x \\partial C_x/\\partial b^l` and
+            :math:`\\sum_x \\partial C_x/\\partial w^l`.
         """
         activation, activations, zs = x, [x], []
         for b, w in zip(self.biases, self.weights):  # forward pass, keeping z and a
@@ -140,7 +143,13 @@ class Network:
         self.biases = [b - step * nb for b, nb in zip(self.biases, nabla_b)]
 
     def SGD(  # noqa: N802 (the book's name)
-        self, training_data, epochs, mini_batch_size, eta, test_data=None, seed=None,
+        self,
+        training_data,
+        epochs,
+        mini_batch_size,
+        eta,
+        test_data=None,
+        seed=None,
         callback=None,
     ):
         """Train with mini-batch stochastic gradient descent.
@@ -198,7 +207,9 @@ class Network:
 
     def predict(self, images):
         """Predicted digit for each row of ``images`` (shape (n, n_in)) -> (n,)."""
-        return np.argmax(self.feedforward(np.asarray(images, dtype=np.float64).T), axis=0)
+        return np.argmax(
+            self.feedforward(np.asarray(images, dtype=np.float64).T), axis=0
+        )
 
     def evaluate(self, test_data):
         """Number of examples in ``(images, labels)`` whose prediction is right."""

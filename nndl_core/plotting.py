@@ -285,7 +285,9 @@ def draw_layers(
     from matplotlib.patches import Circle
 
     shown = [min(n, max_shown) for n in sizes]
-    figsize = figsize or (1.9 * len(sizes) + 1, 0.42 * max(shown) + 1.2)
+    width = 2.4 * (len(sizes) - 1) + (3.6 if output_label is not None else 1.6)
+    height = 0.75 * max(shown) + (1.7 if layer_names else 1.0)
+    figsize = figsize or (0.6 * width + 0.6, 0.6 * height)  # about 0.6 inch per unit
     fig, ax = _new_axes(ax, figsize)
     ax.set_aspect("equal")
     ax.set_axis_off()
@@ -339,25 +341,37 @@ def plot_descent_bowl(path, *, extent=2.2):
     Returns
     -------
     matplotlib.figure.Figure
-        One 3-D axes with the surface and one line (the path, with markers).
+        Two axes: the 3-D surface with the path on it, and the same path seen
+        from above over the contour lines of :math:`C`. Each holds one line
+        (the path, with markers).
     """
     import matplotlib.pyplot as plt
 
     path = np.asarray(path, dtype=np.float64)
     grid = np.linspace(-extent, extent, 61)
     v1, v2 = np.meshgrid(grid, grid)
-    fig = plt.figure(figsize=(6, 4.5), facecolor="white")
-    ax = fig.add_subplot(projection="3d")
-    ax.plot_surface(v1, v2, v1**2 + v2**2, cmap="Blues", alpha=0.55, linewidth=0,
-                    rstride=2, cstride=2)
-    cost = path[:, 0] ** 2 + path[:, 1] ** 2
-    ax.plot(path[:, 0], path[:, 1], cost, color=ACCENT, marker="o", markersize=4, lw=1.5,
-            label="gradient-descent steps", zorder=10)
-    ax.set_xlabel("$v_1$")
-    ax.set_ylabel("$v_2$")
-    ax.set_zlabel("$C$")
-    ax.view_init(elev=28, azim=-60)
-    ax.legend(loc="upper left", fontsize=9)
+    cost = v1**2 + v2**2
+    fig = plt.figure(figsize=(9, 4), facecolor="white")
+    bowl = fig.add_subplot(1, 2, 1, projection="3d", computed_zorder=False)
+    bowl.plot_surface(v1, v2, cost, cmap="Blues", alpha=0.5, linewidth=0, rstride=2,
+                      cstride=2, zorder=1)
+    path_cost = path[:, 0] ** 2 + path[:, 1] ** 2
+    bowl.plot(path[:, 0], path[:, 1], path_cost + 0.05, color=ACCENT, marker="o",
+              markersize=4, lw=1.5, zorder=10)  # lifted a hair to sit on the surface
+    bowl.set_xlabel("$v_1$")
+    bowl.set_ylabel("$v_2$")
+    bowl.set_zlabel("$C$")
+    bowl.view_init(elev=30, azim=-60)
+    above = fig.add_subplot(1, 2, 2)
+    contours = above.contour(v1, v2, cost, levels=np.arange(0.5, 2 * extent**2, 1.0),
+                             cmap="Blues", linewidths=0.8)
+    above.clabel(contours, fontsize=7, fmt="%.1f")
+    above.plot(path[:, 0], path[:, 1], color=ACCENT, marker="o", markersize=4, lw=1.5,
+               label="gradient-descent steps")
+    above.set_aspect("equal")
+    above.set_xlabel("$v_1$")
+    above.set_ylabel("$v_2$")
+    above.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     return fig
 

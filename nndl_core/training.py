@@ -115,7 +115,9 @@ def as_dataset(data, n_inputs, name="data"):
         )
     if not np.isfinite(images).all():
         raise ValueError(f"{name}: images contain NaN or infinite values")
-    if labels.shape != (images.shape[0],) or not np.issubdtype(labels.dtype, np.integer):
+    if labels.shape != (images.shape[0],) or not np.issubdtype(
+        labels.dtype, np.integer
+    ):
         raise ValueError(
             f"{name}: labels must be integers of shape ({images.shape[0]},), "
             f"got {labels.dtype} of shape {labels.shape}"
@@ -134,7 +136,9 @@ def minibatch_slices(n, mini_batch_size, rng):
     if mini_batch_size < 1:
         raise ValueError(f"mini_batch_size must be at least 1, got {mini_batch_size}")
     order = rng.permutation(n)
-    return order, [(k, min(k + mini_batch_size, n)) for k in range(0, n, mini_batch_size)]
+    return order, [
+        (k, min(k + mini_batch_size, n)) for k in range(0, n, mini_batch_size)
+    ]
 
 
 def minibatches(images, labels, mini_batch_size, rng, n_classes=10):

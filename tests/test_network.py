@@ -10,7 +10,10 @@ from nndl_core.training import TrainingDivergedError, check_finite, one_hot
 def tiny_net():
     """A 3-2-1 network with hand-picked parameters."""
     net = Network([3, 2, 1], seed=0)
-    net.weights = [np.array([[0.1, -0.2, 0.3], [0.0, 0.5, -0.5]]), np.array([[1.0, -1.0]])]
+    net.weights = [
+        np.array([[0.1, -0.2, 0.3], [0.0, 0.5, -0.5]]),
+        np.array([[1.0, -1.0]]),
+    ]
     net.biases = [np.array([[0.1], [-0.1]]), np.array([[0.2]])]
     return net
 

@@ -178,8 +178,13 @@ def load_or_run(name, profile=None, seed=None, progress=None, rerun=False, root=
     start = time.perf_counter()
     value = exp.run(prof.params, seed, progress)
     record = dict(
-        name=name, profile=profile, params=params, seed=seed, value=value,
-        code_hash=code, seconds=time.perf_counter() - start,
+        name=name,
+        profile=profile,
+        params=params,
+        seed=seed,
+        value=value,
+        code_hash=code,
+        seconds=time.perf_counter() - start,
         created=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     )
     write_result(name, key, record, root)

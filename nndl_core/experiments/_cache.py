@@ -1,4 +1,6 @@
-"""The on-disk results cache: one JSON file per (experiment, parameters, profile, seed, code).
+"""The on-disk results cache: one JSON file per experiment run.
+
+A run is identified by (experiment, parameters, profile, seed, library hash).
 
 Used by every page through :func:`nndl_core.experiments.load_or_run`.
 """
@@ -39,8 +41,13 @@ def results_dir():
 def cache_key(name, params, profile, seed, code_hash):
     """Hex key identifying one run; ``params`` is a JSON-ready dict."""
     blob = json.dumps(
-        {"name": name, "params": params, "profile": profile, "seed": seed,
-         "code": code_hash},
+        {
+            "name": name,
+            "params": params,
+            "profile": profile,
+            "seed": seed,
+            "code": code_hash,
+        },
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:20]

@@ -46,12 +46,21 @@ def train_and_score(params, seed, progress=None):
             progress(epoch + 1, params.epochs)
 
     history = net.SGD(
-        training, params.epochs, params.mini_batch_size, params.eta,
-        test_data=data.test, seed=seed + 1_000, callback=report,
+        training,
+        params.epochs,
+        params.mini_batch_size,
+        params.eta,
+        test_data=data.test,
+        seed=seed + 1_000,
+        callback=report,
     )
     best_epoch, best = history.best()
-    return {"history": history.to_dict(), "best_epoch": best_epoch, "best": best,
-            "final": history.evaluation_accuracy[-1]}
+    return {
+        "history": history.to_dict(),
+        "best_epoch": best_epoch,
+        "best": best,
+        "final": history.evaluation_accuracy[-1],
+    }
 
 
 def _net_profiles(sizes, eta, ci_note="tiny: 5,000 images, 3 epochs"):
@@ -99,8 +108,12 @@ experiment(
     "ch1.ex8_no_hidden",
     title="Exercise: [784, 10], no hidden layer, eta = 3.0, 30 epochs",
     profiles=_single_seed(_net_profiles((784, 10), 3.0)),
-    book=BookFigure(None, "no number in the book (left to the reader)", "test",
-                    "chap1, exercise in 'Implementing our network'"),
+    book=BookFigure(
+        None,
+        "no number in the book (left to the reader)",
+        "test",
+        "chap1, exercise in 'Implementing our network'",
+    ),
 )(train_and_score)
 
 
@@ -121,7 +134,9 @@ def _baseline_profiles(default_train, default_note):
 )
 def random_baseline(params, seed, progress=None):
     test = load_mnist().test
-    return {"accuracy": baselines.random_guess_accuracy(test.labels[: params.n_test], seed)}
+    return {
+        "accuracy": baselines.random_guess_accuracy(test.labels[: params.n_test], seed)
+    }
 
 
 @experiment(
@@ -138,16 +153,21 @@ def darkness_baseline(params, seed, progress=None):
     )
     predicted = model.predict(test.images[: params.n_test])
     correct = int(np.sum(predicted == test.labels[: params.n_test]))
-    return {"correct": correct, "accuracy": correct / params.n_test,
-            "mean_darkness": model.mean_darkness_.tolist()}
+    return {
+        "correct": correct,
+        "accuracy": correct / params.n_test,
+        "mean_darkness": model.mean_darkness_.tolist(),
+    }
 
 
 @experiment(
     "ch1.baseline.svm",
     title="Support vector machine: scikit-learn SVC, RBF kernel, gamma = 1/784",
     profiles=_baseline_profiles(
-        10_000, "reduced: trained on 10,000 of the 50,000 images (fitting on all "
-        "50,000 takes about 15 minutes on 2 cores; the full profile does it)"),
+        10_000,
+        "reduced: trained on 10,000 of the 50,000 images (fitting on all "
+        "50,000 takes about 15 minutes on 2 cores; the full profile does it)",
+    ),
     book=BookFigure(0.9435, "9,435 / 10,000 = 94.35 %", "test", SECTION, 0.0),
 )
 def svm_baseline(params, seed, progress=None):

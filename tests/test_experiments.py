@@ -1,0 +1,126 @@
+from dataclasses import dataclass
+
+import pytest
+
+from nndl_core import experiments
+from nndl_core.experiments import Profile, _cache
+
+
+@dataclass(frozen=True)
+class Toy:
+    size: int
+
+
+CALLS = []
+
+
+@experiments.experiment(
+    "test.toy",
+    title="a toy experiment for the tests",
+    profiles={
+        "ci": Profile(Toy(1), "tiny"),
+        "default": Profile(Toy(2), "reduced", seeds=(0, 1)),
+        "full": Profile(Toy(3), "the book's settings"),
+    },
+)
+def toy(params, seed, progress=None):
+    CALLS.append((params.size, seed))
+    if progress is not None:
+        progress(1, 1)
+    return {"value": params.size * 10 + seed}
+
+
+def test_load_or_run_runs_once_then_reads_the_cache(results_root):
+    CALLS.clear()
+    first = experiments.load_or_run("test.toy", "ci")
+    second = experiments.load_or_run("test.toy", "ci")
+    assert CALLS == [(1, 0)]
+    assert (first.cached, second.cached) == (False, True)
+    assert second.value == first.value == {"value": 10}
+    assert second.params == {"size": 1} and second.code_hash == _cache.library_hash()
+    assert len(list(results_root.rglob("*.json"))) == 1
+
+
+def test_rerun_and_seeds(results_root):
+    CALLS.clear()
+    runs = experiments.load_or_run_seeds("test.toy", "default")
+    assert [r.value["value"] for r in runs] == [20, 21]
+    experiments.load_or_run("test.toy", "default", seed=1, rerun=True)
+    assert CALLS == [(2, 0), (2, 1), (2, 1)]
+
+
+def test_progress_is_passed_through(results_root):
+    seen = []
+    experiments.load_or_run(
+        "test.toy", "full", progress=lambda d, t: seen.append((d, t))
+    )
+    assert seen == [(1, 1)]
+
+
+def test_cache_key_changes_with_every_ingredient():
+    base = _cache.cache_key("a", {"x": 1}, "ci", 0, "h")
+    others = [
+        _cache.cache_key("b", {"x": 1}, "ci", 0, "h"),
+        _cache.cache_key("a", {"x": 2}, "ci", 0, "h"),
+        _cache.cache_key("a", {"x": 1}, "full", 0, "h"),
+        _cache.cache_key("a", {"x": 1}, "ci", 1, "h"),
+        _cache.cache_key("a", {"x": 1}, "ci", 0, "g"),
+    ]
+    assert len({base, *others}) == 6
+
+
+def test_library_hash_follows_the_sources(tmp_path):
+    (tmp_path / "m.py").write_text("x = 1\n")
+    before = _cache.library_hash(tmp_path)
+    (tmp_path / "m.py").write_text("x = 2\n")
+    assert _cache.library_hash(tmp_path) != before
+
+
+def test_a_corrupt_cache_file_says_what_to_do(results_root):
+    result = experiments.load_or_run("test.toy", "ci")
+    (path,) = results_root.rglob("*.json")
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match="delete it and rerun"):
+        experiments.load_or_run("test.toy", "ci")
+    assert result.value == {"value": 10}
+
+
+def test_profiles_are_validated(monkeypatch):
+    monkeypatch.setenv("NNDL_PROFILE", "huge")
+    with pytest.raises(ValueError, match="choose one of"):
+        experiments.current_profile()
+    monkeypatch.delenv("NNDL_PROFILE")
+    assert experiments.current_profile() == "default"
+    with pytest.raises(ValueError, match="no profile"):
+        experiments.get("test.toy").profile("huge")
+    with pytest.raises(KeyError, match="no experiment"):
+        experiments.get("test.nothing")
+
+
+def test_every_registered_experiment_is_complete():
+    registry = experiments.registry()
+    assert {"ch1.net30", "ch1.net100", "ch1.baseline.darkness"} <= set(registry)
+    for name, exp in registry.items():
+        if name.startswith("test."):
+            continue
+        assert set(exp.profiles) == set(experiments.PROFILES), name
+        assert exp.book is not None and exp.book.source, name
+        for profile in experiments.PROFILES:
+            assert exp.profile(profile).note, (name, profile)
+
+
+def test_ch1_default_runs_the_books_settings():
+    for name in ("ch1.net30", "ch1.net100", "ch1.eta_small", "ch1.eta_large"):
+        exp = experiments.get(name)
+        assert exp.is_book_settings("default") and not exp.is_book_settings("ci")
+        params = exp.profile("full").params
+        assert (params.epochs, params.mini_batch_size, params.n_train) == (
+            30,
+            10,
+            50_000,
+        )
+
+
+def test_a_missing_profile_is_a_registration_error():
+    with pytest.raises(ValueError, match="lacks profiles"):
+        experiments.experiment("test.bad", title="x", profiles={"ci": None})
