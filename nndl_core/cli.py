@@ -24,7 +24,8 @@ class _Progress:
         except ModuleNotFoundError:
             print(f"{self.description}: {done}/{total} {self.unit}", file=sys.stderr)
             return
-        if self.bar is None:
+        if self.bar is None or total != self.bar.total or done < self.bar.n:
+            self.close()  # a new file or run: start a new bar
             self.bar = tqdm(
                 total=total, desc=self.description, unit=self.unit, file=sys.stderr
             )
@@ -33,6 +34,7 @@ class _Progress:
     def close(self):
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
 
 
 def _fetch(args):

@@ -186,9 +186,10 @@ def load_mnist(path=None, *, subset=False):
     """
     directory, spec = _source(path, subset)
     files = [_locate(directory, entry.name, spec.fix) for entry in spec.entries]
+    stats = [file.stat() for file in files]
     stamps = tuple(
-        (str(file.resolve()), file.stat().st_mtime_ns, file.stat().st_size)
-        for file in files
+        (str(file.resolve()), stat.st_mtime_ns, stat.st_size)
+        for file, stat in zip(files, stats, strict=True)
     )
     return _load_splits(stamps, spec)
 
@@ -208,6 +209,11 @@ def load_data(path=None, *, subset=False):
 def load_data_wrapper(path=None, *, subset=False):
     """MNIST in the book's list-of-pairs form (``mnist_loader.load_data_wrapper``).
 
+    Parameters
+    ----------
+    path, subset
+        As for :func:`load_mnist`.
+
     Returns
     -------
     training_data : list of (x, y)
@@ -218,7 +224,8 @@ def load_data_wrapper(path=None, *, subset=False):
         forms for training and evaluation data, and so do we.
 
     Each ``x`` is a read-only view into the cached arrays of :func:`load_mnist`.
-    Unlike the book's Python 3 ports these are lists, not one-shot ``zip``\\ s.
+    The three are lists, which can be iterated every epoch, not the one-shot
+    ``zip`` iterators of the usual Python 3 ports of the book's loader.
 
     Examples
     --------
@@ -427,8 +434,9 @@ def fetch_mnist(
     timeout : float
         Seconds allowed for connecting and for each read.
     progress : callable, optional
-        Called as ``progress(bytes_done, bytes_total)`` after every chunk;
-        ``bytes_total`` is None when the server does not say.
+        Called as ``progress(bytes_done, bytes_total)`` after every chunk of
+        each file downloaded; ``bytes_done`` starts again from 0 for each file,
+        and ``bytes_total`` is None when the server does not send a length.
     files : dict, optional
         ``{name: (sha256, n_items)}`` to fetch; default :data:`MNIST_FILES`.
 

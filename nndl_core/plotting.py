@@ -231,17 +231,29 @@ def draw_network(nodes, edges, *, highlight=(), ax=None, figsize=(6, 3), radius=
     for edge in edges:
         source, target, label = (*edge, None)[:3]
         arrow = FancyArrowPatch(
-            nodes[source][:2], nodes[target][:2], patchA=_patch(shapes[source]),
-            patchB=_patch(shapes[target]), arrowstyle="-|>", mutation_scale=10,
-            color=ACCENT if (source, target) in highlight else INK, lw=1.0,
-            shrinkA=2, shrinkB=2, zorder=4,  # after the texts, whose boxes clip it
+            nodes[source][:2],
+            nodes[target][:2],
+            patchA=_patch(shapes[source]),
+            patchB=_patch(shapes[target]),
+            arrowstyle="-|>",
+            mutation_scale=10,
+            color=ACCENT if (source, target) in highlight else INK,
+            lw=1.0,
+            shrinkA=2,
+            shrinkB=2,
+            zorder=4,  # after the texts, whose boxes clip it
         )
         ax.add_patch(arrow)
         if label:
             (x0, y0), (x1, y1) = nodes[source][:2], nodes[target][:2]
             ax.text(
-                0.55 * x0 + 0.45 * x1, 0.55 * y0 + 0.45 * y1 + 0.12, label,
-                ha="center", va="bottom", fontsize=9, color=arrow.get_edgecolor(),
+                0.55 * x0 + 0.45 * x1,
+                0.55 * y0 + 0.45 * y1 + 0.12,
+                label,
+                ha="center",
+                va="bottom",
+                fontsize=9,
+                color=arrow.get_edgecolor(),
             )
     xs = [spec[0] for spec in nodes.values()]
     ys = [spec[1] for spec in nodes.values()]
@@ -256,8 +268,15 @@ def _patch(shape):
 
 
 def draw_layers(
-    sizes, *, layer_names=None, max_shown=8, highlight=None, edge_label=None,
-    output_label=None, ax=None, figsize=None,
+    sizes,
+    *,
+    layer_names=None,
+    max_shown=8,
+    highlight=None,
+    edge_label=None,
+    output_label=None,
+    ax=None,
+    figsize=None,
 ):
     """Draw a fully connected feedforward network, one column per layer.
 
@@ -297,28 +316,54 @@ def draw_layers(
         ys = (np.arange(m) - (m - 1) / 2)[::-1] * gap
         if n > m:  # leave a gap for the ellipsis above the last neuron
             ys[-1] -= 0.5 * gap
-            ax.text(2.4 * l, ys[-1] + 0.75 * gap, "⋮", ha="center", va="center",
-                    fontsize=13, color=INK)
+            ax.text(
+                2.4 * l,
+                ys[-1] + 0.75 * gap,
+                "⋮",
+                ha="center",
+                va="center",
+                fontsize=13,
+                color=INK,
+            )
         positions.append([(2.4 * l, y) for y in ys])
     for l in range(len(sizes) - 1):  # noqa: E741
         for k, (x0, y0) in enumerate(positions[l]):
             for j, (x1, y1) in enumerate(positions[l + 1]):
                 hot = highlight == (l, j, k)
-                ax.plot([x0, x1], [y0, y1], color=ACCENT if hot else "#9aa5b1",
-                        lw=2.0 if hot else 0.6, zorder=2 if hot else 1)
+                ax.plot(
+                    [x0, x1],
+                    [y0, y1],
+                    color=ACCENT if hot else "#9aa5b1",
+                    lw=2.0 if hot else 0.6,
+                    zorder=2 if hot else 1,
+                )
                 if hot and edge_label:
-                    ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.15, edge_label,
-                            color=ACCENT, ha="center", va="bottom", fontsize=10)
+                    ax.text(
+                        (x0 + x1) / 2,
+                        (y0 + y1) / 2 + 0.15,
+                        edge_label,
+                        color=ACCENT,
+                        ha="center",
+                        va="bottom",
+                        fontsize=10,
+                    )
     for column in positions:
         for x, y in column:
-            ax.add_patch(Circle((x, y), radius, facecolor=NEURON_FACE, edgecolor=INK,
-                                zorder=3))
+            ax.add_patch(
+                Circle((x, y), radius, facecolor=NEURON_FACE, edgecolor=INK, zorder=3)
+            )
     if output_label is not None:
         for x, y in positions[-1]:
-            ax.annotate("", xy=(x + 1.0, y), xytext=(x + radius, y),
-                        arrowprops=dict(arrowstyle="-|>", color=INK, lw=1.0))
+            ax.annotate(
+                "",
+                xy=(x + 1.0, y),
+                xytext=(x + radius, y),
+                arrowprops=dict(arrowstyle="-|>", color=INK, lw=1.0),
+            )
         x, y = positions[-1][-1]
-        ax.text(x + 1.1, y, output_label, ha="left", va="center", fontsize=10, color=INK)
+        ax.text(
+            x + 1.1, y, output_label, ha="left", va="center", fontsize=10, color=INK
+        )
     low = min(y for column in positions for _, y in column)
     for l, name in enumerate(layer_names or []):  # noqa: E741
         ax.text(2.4 * l, low - 0.6, name, ha="center", va="top", fontsize=9, color=INK)
@@ -353,21 +398,51 @@ def plot_descent_bowl(path, *, extent=2.2):
     cost = v1**2 + v2**2
     fig = plt.figure(figsize=(9, 4), facecolor="white")
     bowl = fig.add_subplot(1, 2, 1, projection="3d", computed_zorder=False)
-    bowl.plot_surface(v1, v2, cost, cmap="Blues", alpha=0.5, linewidth=0, rstride=2,
-                      cstride=2, zorder=1)
+    bowl.plot_surface(
+        v1,
+        v2,
+        cost,
+        cmap="Blues",
+        alpha=0.5,
+        linewidth=0,
+        rstride=2,
+        cstride=2,
+        zorder=1,
+    )
     path_cost = path[:, 0] ** 2 + path[:, 1] ** 2
-    bowl.plot(path[:, 0], path[:, 1], path_cost + 0.05, color=ACCENT, marker="o",
-              markersize=4, lw=1.5, zorder=10)  # lifted a hair to sit on the surface
+    bowl.plot(
+        path[:, 0],
+        path[:, 1],
+        path_cost + 0.05,  # lifted a hair to sit on the surface
+        color=ACCENT,
+        marker="o",
+        markersize=4,
+        lw=1.5,
+        zorder=10,
+    )
     bowl.set_xlabel("$v_1$")
     bowl.set_ylabel("$v_2$")
     bowl.set_zlabel("$C$")
     bowl.view_init(elev=30, azim=-60)
     above = fig.add_subplot(1, 2, 2)
-    contours = above.contour(v1, v2, cost, levels=np.arange(0.5, 2 * extent**2, 1.0),
-                             cmap="Blues", linewidths=0.8)
+    contours = above.contour(
+        v1,
+        v2,
+        cost,
+        levels=np.arange(0.5, 2 * extent**2, 1.0),
+        cmap="Blues",
+        linewidths=0.8,
+    )
     above.clabel(contours, fontsize=7, fmt="%.1f")
-    above.plot(path[:, 0], path[:, 1], color=ACCENT, marker="o", markersize=4, lw=1.5,
-               label="gradient-descent steps")
+    above.plot(
+        path[:, 0],
+        path[:, 1],
+        color=ACCENT,
+        marker="o",
+        markersize=4,
+        lw=1.5,
+        label="gradient-descent steps",
+    )
     above.set_aspect("equal")
     above.set_xlabel("$v_1$")
     above.set_ylabel("$v_2$")
@@ -377,8 +452,14 @@ def plot_descent_bowl(path, *, extent=2.2):
 
 
 def plot_accuracy_curves(
-    curves, *, book_points=None, book_label="the book", ax=None, ylim=None,
-    title=None, figsize=(7, 3.6),
+    curves,
+    *,
+    book_points=None,
+    book_label="the book",
+    ax=None,
+    ylim=None,
+    title=None,
+    figsize=(7, 3.6),
 ):
     """Accuracy after each epoch, one line per run, with the book's numbers as markers.
 
@@ -407,8 +488,16 @@ def plot_accuracy_curves(
         ax.plot(np.arange(len(accuracy)), accuracy, lw=1.3, label=label)
     if book_points:
         epochs = sorted(book_points)
-        ax.plot(epochs, [100 * book_points[e] for e in epochs], ls="none", marker="D",
-                color=ACCENT, markersize=6, label=book_label, zorder=5)
+        ax.plot(
+            epochs,
+            [100 * book_points[e] for e in epochs],
+            ls="none",
+            marker="D",
+            color=ACCENT,
+            markersize=6,
+            label=book_label,
+            zorder=5,
+        )
     ax.set_xlabel("epoch")
     ax.set_ylabel("test accuracy (%)")
     if ylim is not None:

@@ -31,3 +31,15 @@ def test_errors_are_one_clear_line(capsys, tmp_path):
 def test_unknown_profile_is_refused_by_argparse():
     with pytest.raises(SystemExit):
         cli.main(["list", "--profile", "huge"])
+
+
+def test_progress_starts_a_new_bar_for_each_file(capsys):
+    pytest.importorskip("tqdm")
+    progress = cli._Progress("MNIST", unit="B")
+    for done in (0, 50, 100):
+        progress(done, 100)
+    first = progress.bar
+    progress(10, 40)  # the next file restarts from zero
+    assert progress.bar is not first and progress.bar.n == 10
+    progress.close()
+    assert progress.bar is None

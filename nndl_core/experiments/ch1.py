@@ -60,6 +60,9 @@ def train_and_score(params, seed, progress=None):
         "best_epoch": best_epoch,
         "best": best,
         "final": history.evaluation_accuracy[-1],
+        # the final network's digit for every test image, so that a page can
+        # show what it makes of particular images
+        "test_predictions": net.predict(data.test.images).tolist(),
     }
 
 

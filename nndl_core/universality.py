@@ -1,0 +1,443 @@
+r"""Universality (chapter 4): networks whose weights are written down, not learned.
+
+Chapter 4 shows that one hidden layer of sigmoid neurons can approximate any
+continuous function. The proof is a construction, and this module is that
+construction: every function returns the *weights* of a network, and one
+function, :func:`evaluate`, runs any of them. The pages, the tests and the
+interactive figures (``book/_static/widgets/universality.js``, a line-by-line
+port checked against shared test vectors) all use the same formulas.
+
+The pieces, smallest first:
+
+* a **step neuron** :math:`\sigma(w(x - s))`: with a large weight ``w`` it is
+  (almost) a step from 0 to 1 at :math:`x = s = -b/w`;
+* a **bump** of height ``h`` on ``[s1, s2]``: two step neurons with output
+  weights ``+h`` and ``-h``;
+* a **tower** in ``m`` dimensions: ``2m`` step neurons feeding a sigmoid with
+  weights ``±h`` and bias :math:`(-m + 1/2)h`;
+* **approximations** of a function by ``N`` bumps (1-D) or ``N x N`` towers
+  (2-D), with the chapter's two refinements: the :math:`\sigma^{-1}` trick for
+  a sigmoid output neuron, and ``M`` shifted copies, each approximating
+  :math:`\sigma^{-1}\circ f / M`, to repair the windows where steps fail.
+
+Conventions: weights are ``(n_out, n_in)`` and biases ``(n_out, 1)`` as in
+:class:`nndl_core.network.Network`; inputs are rows ``(n_samples, n_in)``.
+Used in chap4.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import sigmoid
+
+__all__ = [
+    "ACTIVATIONS",
+    "STEP_WEIGHT",
+    "TOWER_WEIGHT",
+    "Net",
+    "approximate_1d",
+    "approximate_2d",
+    "bump_net",
+    "bumps_net",
+    "design_error",
+    "design_solution",
+    "evaluate",
+    "goal_function",
+    "grid_towers_net",
+    "logit",
+    "parallel_sum",
+    "relu",
+    "relu_interpolant",
+    "shifted_edges",
+    "sigmoid_like",
+    "single_neuron",
+    "step_layer",
+    "step_net",
+    "sup_error",
+    "tower_net",
+    "weighted_steps_net",
+]
+
+STEP_WEIGHT = 1000.0
+"""The book's first-layer weight for a step neuron (so ``b = -1000 s``)."""
+
+TOWER_WEIGHT = 100.0
+"""Default weight ``h`` of a tower neuron; its bias is ``-3h/2`` in 2-D.
+
+The book only asks for "large" ``h`` (its picture uses ``h = 10``). A grid of
+``N x N`` towers needs more: a point on the plateau of about ``2N`` towers
+collects ``2N`` leaks of :math:`\\sigma(-h/2)` each, so ``h = 100`` (leak
+``2e-22``) keeps that sum negligible.
+"""
+
+DESIGN_EDGES = np.linspace(0.0, 1.0, 6)
+"""The book's design challenge: 5 bumps with steps at 0, 0.2, ..., 1.0."""
+
+
+def goal_function(x):
+    r"""The chapter's wiggly goal :math:`f(x) = 0.2 + 0.4x^2 + 0.3x\sin 15x + 0.05\cos 50x`.
+
+    This is the book's eq. (113) (the recap later in the book drops the factor
+    ``x`` in the sine term; the book's figures use it, and so do we).
+
+    Examples
+    --------
+    >>> print(f"{goal_function(0.0):.2f} {goal_function(1.0):.4f}")
+    0.25 0.8076
+    """
+    x = np.asarray(x, dtype=np.float64)
+    return 0.2 + 0.4 * x**2 + 0.3 * x * np.sin(15 * x) + 0.05 * np.cos(50 * x)
+
+
+def logit(y):
+    r"""The inverse sigmoid :math:`\sigma^{-1}(y) = \ln(y / (1 - y))` for ``0 < y < 1``.
+
+    Raises
+    ------
+    ValueError
+        If some ``y`` lies outside the open interval (0, 1), where
+        :math:`\sigma^{-1}` is undefined: a sigmoid output neuron cannot
+        produce such a value, so use ``output="linear"`` instead.
+
+    Examples
+    --------
+    >>> print(f"{logit(0.5):.1f} {logit(sigmoid(2.0)):.6f}")
+    0.0 2.000000
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if np.any((y <= 0.0) | (y >= 1.0)):
+        raise ValueError(
+            "logit needs values strictly between 0 and 1; a sigmoid output "
+            "neuron cannot reach the others (use output='linear')"
+        )
+    return np.log(y) - np.log1p(-y)
+
+
+def relu(z):
+    """Rectified linear unit ``max(0, z)``, elementwise (the book's eq. (112))."""
+    return np.maximum(np.asarray(z, dtype=np.float64), 0.0)
+
+
+def sigmoid_like(z):
+    r"""The chapter's non-sigmoid activation :math:`s(z) = \sigma(z) + 0.2\sin(10z)e^{-|z|}`.
+
+    It wiggles, but its limits at :math:`\mp\infty` are 0 and 1, which is all
+    the step construction needs.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    return sigmoid(z) + 0.2 * np.sin(10 * z) * np.exp(-np.abs(z))
+
+
+def _linear(z):
+    return np.asarray(z, dtype=np.float64)
+
+
+ACTIVATIONS = {
+    "sigmoid": sigmoid,
+    "linear": _linear,
+    "relu": relu,
+    "sigmoid_like": sigmoid_like,
+}
+"""Activation functions by name, as :class:`Net` stores them."""
+
+
+@dataclass(frozen=True, eq=False)
+class Net:
+    """The plain weights of a feedforward network.
+
+    Attributes
+    ----------
+    weights : tuple of ndarray
+        ``weights[l]`` has shape ``(n_out, n_in)`` (the book's :math:`w^{l+2}`).
+    biases : tuple of ndarray
+        ``biases[l]`` has shape ``(n_out, 1)``.
+    activations : tuple of str
+        ``activations[l]`` names the function of layer ``l`` (a key of
+        :data:`ACTIVATIONS`); a ``"linear"`` last layer outputs ``z`` itself.
+    """
+
+    weights: tuple
+    biases: tuple
+    activations: tuple
+
+    @property
+    def n_inputs(self):
+        """Number of inputs (columns of the first weight matrix)."""
+        return self.weights[0].shape[1]
+
+    @property
+    def n_outputs(self):
+        """Number of output neurons."""
+        return self.weights[-1].shape[0]
+
+    @property
+    def n_hidden(self):
+        """Neurons per hidden layer, as a tuple."""
+        return tuple(w.shape[0] for w in self.weights[:-1])
+
+    def to_dict(self):
+        """JSON-ready lists (what the browser widgets exchange with the tests)."""
+        return {
+            "weights": [w.tolist() for w in self.weights],
+            "biases": [b.ravel().tolist() for b in self.biases],
+            "activations": list(self.activations),
+        }
+
+
+def _layer(w, b, n_out=None):
+    w = np.atleast_2d(np.asarray(w, dtype=np.float64))
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 1)  # (n_out, 1)
+    if b.shape[0] == 1 and w.shape[0] > 1:
+        b = np.repeat(b, w.shape[0], axis=0)
+    return w, b
+
+
+def evaluate(net, x, chunk_size=2048):
+    r"""Feed inputs forward: :math:`a^{l} = \phi_l(w^l a^{l-1} + b^l)` layer by layer.
+
+    Parameters
+    ----------
+    net : Net
+    x : ndarray of shape (n_samples,) or (n_samples, n_in)
+        One input per row; a 1-D array is read as ``n_in = 1``.
+    chunk_size : int
+        Inputs are pushed through in chunks to bound memory.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,) if the net has one output, else (n_samples, n_out)
+
+    Examples
+    --------
+    >>> net = step_net(0.4)
+    >>> print(evaluate(net, [0.3, 0.5]).round(6))
+    [0. 1.]
+    """
+    x = np.asarray(x, dtype=np.float64)
+    x = x.reshape(-1, 1) if x.ndim == 1 else x  # (n_samples, n_in)
+    if x.shape[1] != net.n_inputs:
+        raise ValueError(f"net has {net.n_inputs} inputs, x has {x.shape[1]}")
+    out = np.empty((x.shape[0], net.n_outputs))
+    for start in range(0, x.shape[0], chunk_size):
+        a = x[start : start + chunk_size].T  # examples as columns
+        for w, b, name in zip(net.weights, net.biases, net.activations, strict=True):
+            a = ACTIVATIONS[name](w @ a + b)
+        out[start : start + chunk_size] = a.T
+    return out[:, 0] if net.n_outputs == 1 else out
+
+
+def single_neuron(w, b, activation="sigmoid"):
+    """One hidden neuron :math:`\\phi(wx + b)` passed straight to a linear output."""
+    return Net(
+        (np.array([[float(w)]]), np.array([[1.0]])),
+        (np.array([[float(b)]]), np.zeros((1, 1))),
+        (activation, "linear"),
+    )
+
+
+def step_layer(positions, axes=None, n_in=1, step_weight=STEP_WEIGHT):
+    r"""Hidden layer of step neurons: neuron ``j`` computes :math:`\sigma(w(x_{a_j} - s_j))`.
+
+    Parameters
+    ----------
+    positions : array_like of shape (n_steps,)
+        Step positions :math:`s_j`; the bias is :math:`b_j = -w s_j`, so
+        :math:`s_j = -b_j / w`.
+    axes : array_like of shape (n_steps,), optional
+        Which input each neuron looks at (default: input 0).
+    n_in : int
+        Number of inputs.
+    step_weight : float
+        The weight :math:`w`; the step's width is about :math:`4/w`.
+
+    Returns
+    -------
+    w : ndarray of shape (n_steps, n_in)
+    b : ndarray of shape (n_steps, 1)
+    """
+    positions = np.asarray(positions, dtype=np.float64).ravel()
+    axes = np.zeros(positions.size, int) if axes is None else np.asarray(axes, int)
+    w = np.zeros((positions.size, n_in))
+    w[np.arange(positions.size), axes] = step_weight
+    return w, (-step_weight * positions).reshape(-1, 1)
+
+
+def weighted_steps_net(
+    positions,
+    weights,
+    *,
+    axes=None,
+    n_in=1,
+    step_weight=STEP_WEIGHT,
+    output_bias=0.0,
+    output="linear",
+):
+    r"""One hidden layer of step neurons and an output :math:`\phi(\sum_j v_j a_j + c)`.
+
+    Parameters
+    ----------
+    positions, axes, n_in, step_weight
+        As in :func:`step_layer`.
+    weights : array_like of shape (n_steps,) or (n_out, n_steps)
+        Output weights :math:`v_j`.
+    output_bias : float or array_like of shape (n_out,)
+        The output bias :math:`c`.
+    output : {"linear", "sigmoid"}
+        The output activation :math:`\phi`.
+
+    Returns
+    -------
+    Net
+    """
+    w_hidden, b_hidden = step_layer(positions, axes, n_in, step_weight)
+    w_out, b_out = _layer(weights, output_bias)
+    return Net((w_hidden, w_out), (b_hidden, b_out), ("sigmoid", output))
+
+
+def step_net(s, step_weight=STEP_WEIGHT):
+    """A single step at ``s``: :math:`\\sigma(w(x - s))`, output weight 1."""
+    return weighted_steps_net([s], [1.0], step_weight=step_weight)
+
+
+def bumps_net(intervals, heights, *, step_weight=STEP_WEIGHT, output="linear"):
+    r"""Bumps :math:`\sum_k h_k [\sigma(w(x - s_k)) - \sigma(w(x - t_k))]`.
+
+    Each bump is a pair of step neurons with output weights :math:`+h_k` and
+    :math:`-h_k`: the first switches on at :math:`s_k`, the second cancels it
+    at :math:`t_k`.
+
+    Parameters
+    ----------
+    intervals : array_like of shape (n_bumps, 2)
+        The pairs :math:`(s_k, t_k)`.
+    heights : array_like of shape (n_bumps,) or (n_out, n_bumps)
+    step_weight : float
+    output : {"linear", "sigmoid"}
+
+    Returns
+    -------
+    Net with ``2 * n_bumps`` hidden neurons (ordered s_1, t_1, s_2, t_2, ...)
+    """
+    intervals = np.asarray(intervals, dtype=np.float64).reshape(-1, 2)
+    heights = np.atleast_2d(np.asarray(heights, dtype=np.float64))  # (n_out, n_bumps)
+    signed = np.stack([heights, -heights], axis=-1).reshape(heights.shape[0], -1)
+    return weighted_steps_net(
+        intervals.ravel(), signed, step_weight=step_weight, output=output
+    )
+
+
+def bump_net(s1, s2, h, step_weight=STEP_WEIGHT):
+    """One bump of height ``h`` on ``[s1, s2]`` (see :func:`bumps_net`)."""
+    return bumps_net([[s1, s2]], [h], step_weight=step_weight)
+
+
+def tower_net(intervals, tower_weight=TOWER_WEIGHT, step_weight=STEP_WEIGHT):
+    r"""A tower of height about 1 on a box in ``m`` dimensions, with one hidden layer.
+
+    Input :math:`i` gets a bump on :math:`[s_i, t_i]` with weights :math:`\pm h`.
+    Inside the box all ``m`` bumps are on and the output neuron sees
+    :math:`mh`; anywhere else at most :math:`(m-1)h`. The bias
+    :math:`(-m + 1/2)h` sits halfway, so with a large ``h`` the sigmoid output
+    is :math:`\sigma(h/2) \approx 1` inside and :math:`\le \sigma(-h/2)
+    \approx 0` outside (for ``m = 2`` the bias is the book's :math:`-3h/2`).
+
+    Parameters
+    ----------
+    intervals : array_like of shape (m, 2)
+        ``[s_i, t_i]`` for each input.
+    tower_weight : float
+        The weight ``h``.
+    step_weight : float
+
+    Returns
+    -------
+    Net with ``2m`` hidden neurons and a sigmoid output
+    """
+    intervals = np.asarray(intervals, dtype=np.float64).reshape(-1, 2)
+    m = intervals.shape[0]
+    return weighted_steps_net(
+        intervals.ravel(),
+        np.tile([tower_weight, -tower_weight], m),
+        axes=np.repeat(np.arange(m), 2),
+        n_in=m,
+        step_weight=step_weight,
+        output_bias=(-m + 0.5) * tower_weight,
+        output="sigmoid",
+    )
+
+
+def grid_towers_net(
+    edges, heights, *, tower_weight=TOWER_WEIGHT, step_weight=STEP_WEIGHT
+):
+    r"""Towers on every cell of a 2-D grid, summed with weights: two hidden layers.
+
+    Layer 1 holds one step neuron per x-edge and per y-edge (shared by the
+    towers that use it). Layer 2 holds one tower neuron per cell ``(i, j)``:
+    :math:`\sigma(h[a^x_i - a^x_{i+1} + a^y_j - a^y_{j+1}] - 3h/2)`. The linear
+    output is :math:`\sum_{ij} H_{ij} \cdot \mathrm{tower}_{ij}`.
+
+    Parameters
+    ----------
+    edges : pair of array_like, shapes (n_x + 1,) and (n_y + 1,)
+        Increasing x-edges and y-edges of the cells.
+    heights : array_like of shape (n_x, n_y) or (n_out, n_x, n_y)
+    tower_weight, step_weight : float
+
+    Returns
+    -------
+    Net with layers (n_x + n_y + 2) -> (n_x n_y) -> n_out, linear output
+    """
+    x_edges, y_edges = (np.asarray(e, dtype=np.float64) for e in edges)
+    nx, ny = x_edges.size - 1, y_edges.size - 1
+    w1, b1 = step_layer(
+        np.concatenate([x_edges, y_edges]),
+        np.repeat([0, 1], [nx + 1, ny + 1]),
+        n_in=2,
+        step_weight=step_weight,
+    )
+    i, j = (idx.ravel() for idx in np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij"))
+    cell = np.arange(nx * ny)
+    w2 = np.zeros((nx * ny, nx + ny + 2))
+    w2[cell, i], w2[cell, i + 1] = tower_weight, -tower_weight
+    w2[cell, nx + 1 + j], w2[cell, nx + 2 + j] = tower_weight, -tower_weight
+    b2 = np.full((nx * ny, 1), -1.5 * tower_weight)
+    h = np.asarray(heights, dtype=np.float64).reshape(-1, nx * ny)  # (n_out, cells)
+    return Net((w1, w2, h), (b1, b2, np.zeros((h.shape[0], 1))),
+               ("sigmoid", "sigmoid", "linear"))
+
+
+def _block_diag(blocks):
+    rows = sum(b.shape[0] for b in blocks)
+    out = np.zeros((rows, sum(b.shape[1] for b in blocks)))
+    r = c = 0
+    for b in blocks:
+        out[r : r + b.shape[0], c : c + b.shape[1]] = b
+        r, c = r + b.shape[0], c + b.shape[1]
+    return out
+
+
+def parallel_sum(nets, output="linear"):
+    r"""One network computing :math:`\phi(\sum_m \mathrm{net}_m(x))`.
+
+    The nets must share their inputs, depth and number of outputs, and have
+    linear outputs (their weighted sums are what we add). The hidden layers
+    are placed side by side; the first layers read the same inputs.
+
+    Parameters
+    ----------
+    nets : sequence of Net
+    output : {"linear", "sigmoid"}
+        The activation :math:`\phi` applied to the sum.
+
+    Returns
+    -------
+    Net
+    """
+    first = np.concatenate([n.weights[0] for n in nets], axis=0)
+    inner = [_block_diag([n.weights[l] for n in nets]) for l in range(1, len(nets[0].weights) - 1)]
+    last = np.concatenate([n.weights[-1] for n in nets], axis=1)
+    biases = [np.concatenate([n.biases[l] for n in nets]) for l in range(len(nets[0].biases) - 1)]
+    out_bias = sum(n.biases[-1] for n in nets)
+    activations = nets[0].activations[:-1] + (output,)
+    return Net((first, *inner, last), (*biases, out_bias), activations)
