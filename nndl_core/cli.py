@@ -38,7 +38,7 @@ class _Progress:
 
 
 def _fetch(args):
-    from .data import fetch_mnist
+    from .download import fetch_mnist
 
     progress = _Progress("MNIST", unit="B")
     path = fetch_mnist(args.dest, progress=progress)

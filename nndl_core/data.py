@@ -9,7 +9,8 @@ Images come back as rows of float64 in [0, 1] (byte / 255), labels as int64.
 Where the files are looked for (:func:`find_mnist_dir`): the ``path`` you
 pass, else the folder named by ``$NNDL_MNIST_DIR``, else the per-user cache
 ``$XDG_CACHE_HOME/nndl/mnist`` (default ``~/.cache/nndl/mnist``). Nothing is
-downloaded unless you call :func:`fetch_mnist` (the CLI's ``nndl fetch-data``).
+downloaded unless you call :func:`nndl_core.download.fetch_mnist` (the CLI's
+``nndl fetch-data``).
 A small real subset ships inside the package, so ``load_mnist(subset=True)``
 works offline and in CI; it goes through the same reader as the full files.
 """
@@ -17,13 +18,10 @@ works offline and in CI; it goes through the same reader as the full files.
 import functools
 import gzip
 import hashlib
-import http.client
 import json
 import operator
 import os
 import struct
-import tempfile
-import urllib.request
 import zlib
 from pathlib import Path
 from typing import NamedTuple
@@ -33,13 +31,10 @@ import numpy as np
 __all__ = [
     "ENV_VAR",
     "MNIST_FILES",
-    "MNIST_MIRRORS",
     "Dataset",
     "MnistCorruptError",
-    "MnistDownloadError",
     "MnistNotFoundError",
     "MnistSplits",
-    "fetch_mnist",
     "find_mnist_dir",
     "from_pairs",
     "load_data",
@@ -71,12 +66,6 @@ MNIST_FILES = {
     ),
 }
 
-#: Base URLs tried in order by :func:`fetch_mnist`; each serves ``<name>.gz``.
-MNIST_MIRRORS = (
-    "https://storage.googleapis.com/cvdf-datasets/mnist/",
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-)
-
 _FIX = (
     "run `nndl fetch-data` (needs internet) or set NNDL_MNIST_DIR to a folder "
     "holding the four MNIST files, or use load_mnist(subset=True) for the small "
@@ -86,7 +75,6 @@ _SUBSET_FIX = "the copy shipped with nndl-core is damaged; reinstall nndl-core"
 _SUBSET_DIR = Path(__file__).with_name("_data")
 _IMAGE_MAGIC, _LABEL_MAGIC = 2051, 2049
 _ROWS = _COLUMNS = 28
-_CHUNK_BYTES = 1 << 16
 
 
 class Dataset(NamedTuple):
@@ -118,10 +106,6 @@ class MnistNotFoundError(FileNotFoundError):
 
 class MnistCorruptError(ValueError):
     """An MNIST file is damaged or is not the file we expect."""
-
-
-class MnistDownloadError(OSError):
-    """:func:`fetch_mnist` could not get a file from any mirror."""
 
 
 class _Entry(NamedTuple):
@@ -412,122 +396,6 @@ def verify_mnist(path=None, *, subset=False):
         _idx_array(_read_bytes(file, spec.fix), entry, file, spec.fix)
         report[file.name] = "ok"
     return report
-
-
-def fetch_mnist(
-    dest=None, *, mirrors=MNIST_MIRRORS, timeout=30.0, progress=None, files=None
-):
-    """Download the MNIST files that are missing or invalid (needs internet).
-
-    Never called implicitly. Each file is tried on each mirror in turn,
-    written to a temporary file in ``dest``, checked (gzip integrity, IDX
-    header, SHA-256 of the decompressed bytes) and only then moved into place
-    with :func:`os.replace`, so an interrupted or bad download leaves nothing
-    behind. Files already present and valid are not downloaded again.
-
-    Parameters
-    ----------
-    dest : str or os.PathLike, optional
-        Target folder (created if needed); default the per-user cache folder.
-    mirrors : sequence of str
-        Base URLs, tried in order; ``<base>/<name>.gz`` is fetched.
-    timeout : float
-        Seconds allowed for connecting and for each read.
-    progress : callable, optional
-        Called as ``progress(bytes_done, bytes_total)`` after every chunk of
-        each file downloaded; ``bytes_done`` starts again from 0 for each file,
-        and ``bytes_total`` is None when the server does not send a length.
-    files : dict, optional
-        ``{name: (sha256, n_items)}`` to fetch; default :data:`MNIST_FILES`.
-
-    Returns
-    -------
-    pathlib.Path
-        The folder now holding the files.
-
-    Raises
-    ------
-    MnistDownloadError
-        When every mirror fails for some file; the message lists each failure.
-
-    Examples
-    --------
-    >>> folder = fetch_mnist()  # doctest: +SKIP
-    >>> load_mnist(folder).training.images.shape  # doctest: +SKIP
-    (50000, 784)
-    """
-    directory = _user_cache_dir() if dest is None else Path(dest).expanduser()
-    directory.mkdir(parents=True, exist_ok=True)
-    table = MNIST_FILES if files is None else files
-    for name, (sha256, n_items) in table.items():
-        entry = _Entry(name, sha256, n_items)
-        if not _is_valid(directory, entry):
-            _download(entry, directory, mirrors, timeout, progress)
-    return directory
-
-
-def _download(entry, directory, mirrors, timeout, progress):
-    """Try each mirror for one file; raise MnistDownloadError if all fail."""
-    target = directory / f"{entry.name}.gz"
-    failures = []
-    for base in mirrors:
-        url = f"{base.rstrip('/')}/{target.name}"
-        try:
-            _download_from(url, entry, target, timeout, progress)
-            return
-        except (OSError, ValueError, http.client.HTTPException) as error:
-            failures.append(f"  {url}: {error}")
-    raise MnistDownloadError(
-        f"could not download {target.name} into {directory}; "
-        + ("tried:\n" + "\n".join(failures) if failures else "no mirrors given")
-        + "\nCheck the internet connection, or put the four MNIST files in a "
-        f"folder and set {ENV_VAR} to it, or use load_mnist(subset=True)."
-    )
-
-
-def _download_from(url, entry, target, timeout, progress):
-    """Download ``url`` to a temporary file, verify it, move it to ``target``."""
-    handle, name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".part", dir=target.parent
-    )
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            _copy_url(url, out, timeout, progress)
-        data = _gunzip(temporary.read_bytes(), url, "")
-        _idx_array(data, entry, url, "")
-        temporary.chmod(0o644)  # mkstemp makes 0o600
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def _copy_url(url, out, timeout, progress):
-    """Stream ``url`` into the open file ``out``, reporting progress."""
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        length = response.headers.get("Content-Length")
-        total = int(length) if length is not None else None
-        done = 0
-        while chunk := response.read(_CHUNK_BYTES):
-            out.write(chunk)
-            done += len(chunk)
-            if progress is not None:
-                progress(done, total)
-    if total is not None and done != total:
-        # http.client returns a short body silently when the server hangs up.
-        raise ConnectionError(f"the response ended after {done} of {total} bytes")
-
-
-def _is_valid(directory, entry):
-    """True when ``entry`` is present in ``directory`` and passes every check."""
-    file = _find_file(directory, entry.name)
-    if file is None:
-        return False
-    try:
-        _idx_array(_read_bytes(file, ""), entry, file, "")
-    except MnistCorruptError:
-        return False
-    return True
 
 
 def _user_cache_dir():

@@ -76,15 +76,17 @@ DESIGN_EDGES = np.linspace(0.0, 1.0, 6)
 
 
 def goal_function(x):
-    r"""The chapter's wiggly goal :math:`f(x) = 0.2 + 0.4x^2 + 0.3x\sin 15x + 0.05\cos 50x`.
+    r"""The chapter's goal function, the book's eq. (113).
 
-    This is the book's eq. (113) (the recap later in the book drops the factor
+    :math:`f(x) = 0.2 + 0.4x^2 + 0.3x\sin 15x + 0.05\cos 50x` on [0, 1].
+
+    (The recap later in the book drops the factor
     ``x`` in the sine term; the book's figures use it, and so do we).
 
     Examples
     --------
     >>> print(f"{goal_function(0.0):.2f} {goal_function(1.0):.4f}")
-    0.25 0.8076
+    0.25 0.8433
     """
     x = np.asarray(x, dtype=np.float64)
     return 0.2 + 0.4 * x**2 + 0.3 * x * np.sin(15 * x) + 0.05 * np.cos(50 * x)
@@ -120,7 +122,9 @@ def relu(z):
 
 
 def sigmoid_like(z):
-    r"""The chapter's non-sigmoid activation :math:`s(z) = \sigma(z) + 0.2\sin(10z)e^{-|z|}`.
+    r"""The chapter's non-sigmoid activation.
+
+    :math:`s(z) = \sigma(z) + 0.2\sin(10z)e^{-|z|}`.
 
     It wiggles, but its limits at :math:`\mp\infty` are 0 and 1, which is all
     the step construction needs.
@@ -237,7 +241,7 @@ def single_neuron(w, b, activation="sigmoid"):
 
 
 def step_layer(positions, axes=None, n_in=1, step_weight=STEP_WEIGHT):
-    r"""Hidden layer of step neurons: neuron ``j`` computes :math:`\sigma(w(x_{a_j} - s_j))`.
+    r"""A hidden layer of step neurons :math:`\sigma(w(x_{a_j} - s_j))`.
 
     Parameters
     ----------
@@ -396,15 +400,20 @@ def grid_towers_net(
         n_in=2,
         step_weight=step_weight,
     )
-    i, j = (idx.ravel() for idx in np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij"))
+    i, j = (
+        idx.ravel() for idx in np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
+    )
     cell = np.arange(nx * ny)
     w2 = np.zeros((nx * ny, nx + ny + 2))
     w2[cell, i], w2[cell, i + 1] = tower_weight, -tower_weight
     w2[cell, nx + 1 + j], w2[cell, nx + 2 + j] = tower_weight, -tower_weight
     b2 = np.full((nx * ny, 1), -1.5 * tower_weight)
     h = np.asarray(heights, dtype=np.float64).reshape(-1, nx * ny)  # (n_out, cells)
-    return Net((w1, w2, h), (b1, b2, np.zeros((h.shape[0], 1))),
-               ("sigmoid", "sigmoid", "linear"))
+    return Net(
+        (w1, w2, h),
+        (b1, b2, np.zeros((h.shape[0], 1))),
+        ("sigmoid", "sigmoid", "linear"),
+    )
 
 
 def _block_diag(blocks):
@@ -435,9 +444,233 @@ def parallel_sum(nets, output="linear"):
     Net
     """
     first = np.concatenate([n.weights[0] for n in nets], axis=0)
-    inner = [_block_diag([n.weights[l] for n in nets]) for l in range(1, len(nets[0].weights) - 1)]
+    inner = [
+        _block_diag([n.weights[l] for n in nets])
+        for l in range(1, len(nets[0].weights) - 1)
+    ]
     last = np.concatenate([n.weights[-1] for n in nets], axis=1)
-    biases = [np.concatenate([n.biases[l] for n in nets]) for l in range(len(nets[0].biases) - 1)]
+    biases = [
+        np.concatenate([n.biases[l] for n in nets])
+        for l in range(len(nets[0].biases) - 1)
+    ]
     out_bias = sum(n.biases[-1] for n in nets)
     activations = nets[0].activations[:-1] + (output,)
     return Net((first, *inner, last), (*biases, out_bias), activations)
+
+
+def shifted_edges(a, b, n_bins, shift=0.0):
+    r"""Bin edges for one copy of an ``n_bins``-bump approximation on ``[a, b]``.
+
+    The interior edges are :math:`a + (k + \text{shift})\Delta` with
+    :math:`\Delta = (b - a)/n_{bins}`, kept when strictly inside ``(a, b)``;
+    the outer edges sit half a bin outside the interval, at
+    :math:`a - \Delta/2` and :math:`b + \Delta/2`, so that no imperfect step
+    lies on the interval's ends (there a step neuron is only half on).
+
+    Parameters
+    ----------
+    a, b : float
+    n_bins : int
+    shift : float in [0, 1)
+        Offset of the interior edges, as a fraction of a bin.
+
+    Returns
+    -------
+    ndarray of shape (n_bins + 1,) if shift == 0, else (n_bins + 2,)
+
+    Examples
+    --------
+    >>> print(shifted_edges(0.0, 1.0, 4))
+    [-0.125  0.25   0.5    0.75   1.125]
+    >>> print(shifted_edges(0.0, 1.0, 4, shift=0.5))
+    [-0.125  0.125  0.375  0.625  0.875  1.125]
+    """
+    width = (b - a) / n_bins
+    first = 1 if shift == 0 else 0
+    interior = a + (np.arange(first, n_bins) + shift) * width
+    return np.concatenate([[a - width / 2], interior, [b + width / 2]])
+
+
+def _target(f, output):
+    """What the hidden layer must produce: f, or logit(f) for a sigmoid output."""
+    if output == "sigmoid":
+        return lambda x: logit(f(x))
+    if output == "linear":
+        return f
+    raise ValueError(f"output must be 'sigmoid' or 'linear', not {output!r}")
+
+
+def approximate_1d(
+    f,
+    n_bumps,
+    *,
+    interval=(0.0, 1.0),
+    step_weight=STEP_WEIGHT,
+    n_shifts=1,
+    output="sigmoid",
+):
+    r"""Weights of a one-hidden-layer net approximating ``f`` on an interval by bumps.
+
+    Copy :math:`m = 0, \dots, M-1` cuts the interval into ``n_bumps`` bins
+    (:func:`shifted_edges` with shift :math:`m/M`) and puts on each bin a bump
+    whose height is :math:`g/M` at the bin's midpoint, where :math:`g = f`
+    (linear output) or :math:`g = \sigma^{-1}\circ f` (sigmoid output, the
+    chapter's inverted-function trick). The copies are added in one hidden
+    layer: a point in a failure window of one copy is, for narrow windows, in
+    no other copy's, so the failure costs at most :math:`\max|g|/M`.
+
+    Parameters
+    ----------
+    f : callable
+        Maps an ndarray of shape (n,) to shape (n,) or (n, n_out).
+        With ``output="sigmoid"`` its values must lie in (0, 1).
+    n_bumps : int
+        Bumps per copy, ``N``.
+    interval : (float, float)
+    step_weight : float
+        First-layer weight of every step neuron.
+    n_shifts : int
+        Number of shifted copies ``M`` (1: the plain construction).
+    output : {"sigmoid", "linear"}
+
+    Returns
+    -------
+    Net with one hidden layer of :math:`2(NM + M - 1)` sigmoid neurons
+
+    Examples
+    --------
+    >>> net = approximate_1d(goal_function, 50, step_weight=5000.0)
+    >>> x = np.linspace(0, 1, 1001)
+    >>> print(f"{np.abs(evaluate(net, x) - goal_function(x)).max():.3f}")
+    0.062
+    """
+    a, b = interval
+    target = _target(f, output)
+    copies = []
+    for m in range(n_shifts):
+        edges = shifted_edges(a, b, n_bumps, m / n_shifts)
+        mids = np.clip((edges[:-1] + edges[1:]) / 2, a, b)
+        heights = np.asarray(target(mids), dtype=np.float64) / n_shifts  # (bins[, out])
+        pairs = np.column_stack([edges[:-1], edges[1:]])
+        copies.append(bumps_net(pairs, heights.T, step_weight=step_weight))
+    return parallel_sum(copies, output)
+
+
+def approximate_2d(
+    f,
+    n_towers,
+    *,
+    square=((0.0, 1.0), (0.0, 1.0)),
+    step_weight=STEP_WEIGHT,
+    tower_weight=TOWER_WEIGHT,
+    n_shifts=1,
+    output="sigmoid",
+):
+    r"""Weights of a net approximating ``f(x, y)`` by ``n_towers x n_towers`` towers.
+
+    The 2-D analogue of :func:`approximate_1d`, built as the book builds it:
+    step neurons, then one tower neuron per cell (:func:`grid_towers_net`),
+    then an output neuron adding the towers with heights :math:`g/M`. Copies
+    are shifted diagonally by :math:`m/M` of a cell. Where four cells meet,
+    all four towers are off (each sees only half of its x- and y-bumps); the
+    shifted copies keep that loss below :math:`\max|g|/M`.
+
+    Parameters
+    ----------
+    f : callable
+        Maps an ndarray of shape (n, 2) to shape (n,) or (n, n_out).
+    n_towers : int
+        Towers per side, ``N``.
+    square : ((float, float), (float, float))
+        The x- and y-intervals.
+    step_weight, tower_weight : float
+    n_shifts : int
+        Number of shifted copies ``M``.
+    output : {"sigmoid", "linear"}
+
+    Returns
+    -------
+    Net with two hidden layers
+    """
+    target = _target(f, output)
+    copies = []
+    for m in range(n_shifts):
+        edges = [shifted_edges(lo, hi, n_towers, m / n_shifts) for lo, hi in square]
+        mids = [
+            np.clip((e[:-1] + e[1:]) / 2, lo, hi) for e, (lo, hi) in zip(edges, square)
+        ]
+        mx, my = np.meshgrid(*mids, indexing="ij")  # (n_x, n_y)
+        values = np.asarray(target(np.column_stack([mx.ravel(), my.ravel()])))
+        heights = values.reshape(mx.shape[0], mx.shape[1], -1) / n_shifts
+        copies.append(
+            grid_towers_net(
+                edges,
+                np.moveaxis(heights, -1, 0),
+                tower_weight=tower_weight,
+                step_weight=step_weight,
+            )
+        )
+    return parallel_sum(copies, output)
+
+
+def sup_error(net, f, x):
+    r"""Sup-norm error :math:`\max_i |\mathrm{net}(x_i) - f(x_i)|` on a grid x."""
+    return float(np.max(np.abs(evaluate(net, x) - np.asarray(f(x)))))
+
+
+def _design_samples():
+    x = np.arange(100) / 100  # x = 0, 0.01, ..., 0.99, as the book's widget
+    return x, np.arange(100) // 20  # bin of each x: steps at 0, 0.2, ..., 1
+
+
+def design_error(heights, f=goal_function):
+    r"""The design challenge's score, the "average deviation".
+
+    :math:`\frac{1}{100}\sum_x |\sigma^{-1}(f(x)) - h_{\text{bin}(x)}|`
+
+    Sums over :math:`x = 0, 0.01, \dots, 0.99`; ``h`` are the 5 bump
+    heights on [0, 0.2], ..., [0.8, 1] (the book's widget; it asks for 0.40
+    or less). The steps count as exact here, as in the book's widget.
+
+    Examples
+    --------
+    >>> print(f"{design_error(np.zeros(5)):.4f}")
+    1.0553
+    """
+    x, bins = _design_samples()
+    return float(np.mean(np.abs(logit(f(x)) - np.asarray(heights)[bins])))
+
+
+def design_solution(f=goal_function):
+    """The heights minimising :func:`design_error`: each bin's median of logit(f).
+
+    A median minimises a sum of absolute deviations, so no 5 heights score
+    better. Returns an ndarray of shape (5,).
+    """
+    x, bins = _design_samples()
+    target = logit(f(x))
+    return np.array([np.median(target[bins == k]) for k in range(5)])
+
+
+def relu_interpolant(f, n_pieces, interval=(0.0, 1.0)):
+    r"""One hidden layer of ReLUs realising the piecewise-linear interpolant of ``f``.
+
+    With knots :math:`x_k = a + k\Delta` and slopes :math:`m_k` of the pieces,
+    :math:`g(x) = f(a) + \sum_k (m_k - m_{k-1})\,\mathrm{relu}(x - x_k)`
+    (:math:`m_{-1} = 0`): each ReLU bends the line by the change of slope.
+    On ``[a, b]`` the error is at most :math:`\Delta^2 \max|f''| / 8`.
+
+    Returns
+    -------
+    Net with ``n_pieces`` ReLU hidden neurons and a linear output
+    """
+    a, b = interval
+    knots = np.linspace(a, b, n_pieces + 1)
+    values = np.asarray(f(knots), dtype=np.float64)
+    slopes = np.diff(values) / np.diff(knots)
+    bends = np.diff(np.concatenate([[0.0], slopes]))
+    return Net(
+        (np.ones((n_pieces, 1)), bends.reshape(1, -1)),
+        (-knots[:-1].reshape(-1, 1), np.array([[values[0]]])),
+        ("relu", "linear"),
+    )

@@ -15,6 +15,15 @@ from . import BookFigure, Profile, experiment
 
 SECTION = "chap1, 'Implementing our network to classify digits'"
 
+#: The per-epoch test counts (out of 10,000) that the book prints, by
+#: experiment: ``{epoch: correct}`` with epochs numbered from 0 as in its
+#: transcripts ("Epoch 0" is the score after the first pass).
+BOOK_TRANSCRIPTS = {
+    "ch1.net30": {0: 9129, 1: 9295, 2: 9348, 27: 9528, 28: 9542, 29: 9534},
+    "ch1.eta_small": {0: 1139, 1: 1136, 2: 1135, 27: 2101, 28: 2123, 29: 2142},
+    "ch1.eta_large": {0: 1009, 1: 1009, 2: 1009, 3: 1009, 27: 982, 28: 982, 29: 982},
+}
+
 
 @dataclass(frozen=True)
 class SGDParams:

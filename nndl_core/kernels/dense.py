@@ -2,8 +2,8 @@
 
 Used by :class:`nndl_core.network.Network` with ``backend="numba"`` (chap1
 onwards, and chap3's L2 regularization). Each kernel mirrors a piece of the
-readable reference in ``network.py`` and ``tests/kernels/test_dense.py`` checks
-that they agree: :func:`feedforward` with ``Network.feedforward``,
+readable reference in ``network.py``, and ``tests/kernels/test_dense.py``
+checks that they agree: :func:`feedforward` with ``Network.feedforward``,
 :func:`backprop` with ``Network.backprop``, and :func:`train_epoch` with one
 epoch of ``Network.SGD`` (``update_mini_batch`` on consecutive slices of the
 shuffled order).
@@ -11,31 +11,39 @@ shuffled order).
 Layout
 ------
 The Python wrappers pack ``net.weights`` and ``net.biases`` into one flat
-float64 buffer ``params``. Layer ``l`` stores its weights *transposed*, as
-``w_t`` of shape (n_in, n_out) in row-major order, then its biases (n_out,).
-Transposed, the weights fanning out of input neuron ``k`` form one contiguous
-row ``w_t[k]``; that makes the trick below cheap.
+float64 buffer ``params``. Weight layer ``l`` stores its weights *transposed*,
+as ``w_t`` of shape (n_in, n_out) in row-major order, then its biases
+(n_out,). Transposed, the weights fanning out of input neuron ``k`` form one
+contiguous row ``w_t[k]``. Inside a mini-batch, examples are rows: ``a`` of
+shape (m, n) holds one example's activations per row.
 
 Why it is fast
 --------------
 About 80% of MNIST's pixels are exactly 0.0, and a product with an exact zero
-adds nothing to a sum. So the kernels first list the nonzero inputs of each
-layer (:func:`nonzero_indices`), and both the forward sum ``w @ a`` and the
-weight gradient ``delta a^T`` (BP4) visit only those. Skipping exact zeros
-changes nothing but the order of summation. The gradient of a mini-batch is
-summed in a buffer ``nabla`` and applied as ``w - (eta/m) * nabla`` exactly as
-``update_mini_batch`` does, but only to the rows ``w_t[k]`` of inputs that
-were nonzero somewhere in the mini-batch: the other rows have a zero gradient,
-and ``w - (eta/m) * 0.0 == w``. (With L2 decay every row changes and every row
-is updated.) A whole epoch runs in one compiled call; one example at a time
-goes forward and backward, so the workspace is a few vectors that stay in the
-CPU's L1 cache.
+adds nothing to a sum. So before each layer the kernels gather the nonzero
+inputs of the whole mini-batch *by input neuron* (:func:`sparse_columns`, a
+compressed-sparse-column list of ``(example, value)`` entries). Then
+
+* forward (eq. 25), each nonzero input ``k`` adds ``value * w_t[k]`` to its
+  example's row of ``z``; consecutive entries go to different examples, so
+  the additions do not wait for each other;
+* backward (BP4), the gradient row ``nabla_w_t[k] = sum(value * delta[example])``
+  is summed over column ``k``'s few entries and written once;
+* the update ``w -> w - (eta/m) nabla_w`` of ``update_mini_batch`` touches
+  only the rows ``k`` that had a nonzero input in the mini-batch: the others
+  have a zero gradient, and ``w - (eta/m) * 0.0 == w``. (With L2 decay every
+  row changes, and every row is updated.)
+
+Skipping exact zeros changes nothing but the order of summation, so the
+results agree with the reference to rounding. One compiled call runs a whole
+epoch; the workspace is a few small arrays that stay in the CPU's caches.
 
 Versions
 --------
-1. This file: per example, zero inputs skipped, gradient summed per
-   mini-batch, update restricted to touched rows. (A dense version without
-   the zero-skipping is what ``Network`` itself does with NumPy.)
+1. One example at a time, nonzero inputs skipped, nabla accumulated row by
+   row (about 0.27 s per MNIST epoch; replaced).
+2. This file: one mini-batch at a time through the column lists above
+   (see ``nndl_core.bench`` for its time).
 """
 
 from collections import namedtuple
@@ -60,40 +68,58 @@ __all__ = [
     "network_update",
     "nonzero_indices",
     "pack",
+    "sparse_columns",
     "train_epoch",
     "train_epoch_kernel",
     "unpack",
 ]
 
 COSTS = {"quadratic": 0, "cross_entropy": 1}
-QUADRATIC, CROSS_ENTROPY = COSTS["quadratic"], COSTS["cross_entropy"]
+QUADRATIC = COSTS["quadratic"]
+
+FEEDFORWARD_CHUNK = 64  # examples per pass in feedforward_kernel
 
 Layout = namedtuple("Layout", ["sizes", "w_offsets", "b_offsets", "node_offsets"])
-Layout.__doc__ = """Where each layer lives in the flat buffers (all int64 arrays).
+Layout.__doc__ = """Where each layer lives in the flat buffers (int64 arrays).
 
-``sizes`` (n_layers + 1,) are the neurons per layer, input first.
-``w_offsets[l]`` and ``b_offsets[l]`` are where ``w_t`` and ``b`` of weight
-layer ``l`` start in ``params`` (and in ``nabla``, which has the same layout).
-``node_offsets[l]`` is where neuron layer ``l`` starts in the per-neuron
-workspace vectors.
+``sizes`` (n_layers + 1,): neurons per layer, input first.
+``w_offsets[l]``, ``b_offsets[l]``: where ``w_t`` and ``b`` of weight layer
+``l`` start in ``params`` (and in ``nabla``, which has the same layout).
+``node_offsets[l]``: where neuron layer ``l`` starts in a vector holding one
+value per neuron; a workspace block for a mini-batch of up to ``capacity``
+examples starts at ``capacity * node_offsets[l]``.
 """
 
 Workspace = namedtuple(
     "Workspace",
-    ["activations", "deltas", "y", "nonzero", "n_nonzero", "touched", "touched_rows"],
+    [
+        "activations",
+        "deltas",
+        "y",
+        "nonzero",
+        "n_nonzero",
+        "column_starts",
+        "cursor",
+        "rows",
+        "n_rows",
+        "entry_example",
+        "entry_value",
+        "all_rows",
+    ],
 )
-Workspace.__doc__ = """Scratch vectors for one example, allocated once per kernel call.
+Workspace.__doc__ = """Scratch arrays for mini-batches of up to ``capacity`` examples.
 
-``activations`` and ``deltas`` hold :math:`a^l` and :math:`\\delta^l` of every
-neuron layer and ``y`` the desired output. For the input of each weight layer
-``l``: ``nonzero`` lists the inputs that are not exactly zero, and
-``n_nonzero[l]`` counts them; ``touched`` flags the rows ``w_t[k]`` that have a
-gradient in the current mini-batch and ``touched_rows`` lists them. All the
-per-neuron vectors are indexed with ``Layout.node_offsets``.
+``activations``, ``deltas``: blocks (capacity, sizes[l]) of :math:`a^l` and
+:math:`\\delta^l`; ``y``: (capacity, n_out) desired outputs. For the input of
+each weight layer ``l`` (see :func:`sparse_columns`): ``nonzero`` and
+``n_nonzero[l]`` list each example's nonzero inputs; ``column_starts``,
+``entry_example`` and ``entry_value`` are the column lists; ``rows[...]`` and
+``n_rows[l]`` list the inputs that are nonzero somewhere in the mini-batch;
+``cursor`` is a counter per input. ``all_rows`` is ``arange(max(sizes))``.
 """
 
 
-# --- one layer, one example -------------------------------------------------
+# --- one layer, one mini-batch ------------------------------------------------
 
 
 @njit(**NJIT_OPTIONS)
@@ -119,78 +145,147 @@ def nonzero_indices(a, nonzero):
 
 
 @njit(**NJIT_OPTIONS)
-def dense_forward(w_t, b, a_in, nonzero, a_out):
-    """``a_out = sigmoid(w @ a_in + b)`` for one example (eq. 25).
-
-    ``w_t`` is ``w`` transposed, shape (n_in, n_out); only the inputs listed
-    in ``nonzero`` are summed.
-    """
-    n_out = a_out.shape[0]
-    for j in range(n_out):
-        a_out[j] = 0.0
-    for i in range(nonzero.shape[0]):
-        k = nonzero[i]
-        a_k = a_in[k]
-        for j in range(n_out):  # contiguous row w_t[k]
-            a_out[j] += a_k * w_t[k, j]
-    for j in range(n_out):
-        a_out[j] = _sigmoid(a_out[j] + b[j])
+def _count_nonzero(inputs, row_ids, nonzero, n_nonzero, counts):
+    """List each example's nonzero inputs; ``counts[k]``: examples where k is nonzero."""
+    counts[:] = 0
+    for b in range(row_ids.shape[0]):
+        n_nonzero[b] = nonzero_indices(inputs[row_ids[b]], nonzero[b])
+        for i in range(n_nonzero[b]):
+            counts[nonzero[b, i]] += 1
 
 
 @njit(**NJIT_OPTIONS)
-def dense_backward(w_t, a_in, nonzero, delta, nabla_w_t, nabla_b, delta_in):
-    """Add one example's gradient to ``nabla`` and pass ``delta`` back a layer.
+def _column_starts(counts, column_starts, rows):
+    """Turn counts into starts (a running sum); list the nonempty columns in ``rows``.
 
-    BP3 and BP4: ``nabla_b += delta`` and ``nabla_w += delta a_in^T`` (stored
-    transposed, over the nonzero inputs only). BP2, unless ``delta_in`` is
-    empty (the input layer needs no delta): ``delta_in = (w^T delta) * sigma'``
-    with :math:`\\sigma'(z) = a(1 - a)` computed from the stored activation,
-    exactly as ``sigmoid_prime`` computes it.
+    Leaves ``counts`` holding the starts, ready to serve as write cursors.
+    Returns the number of nonempty columns.
     """
-    n_out = delta.shape[0]
-    for j in range(n_out):
-        nabla_b[j] += delta[j]
-    for i in range(nonzero.shape[0]):
-        k = nonzero[i]
-        a_k = a_in[k]
-        for j in range(n_out):
-            nabla_w_t[k, j] += delta[j] * a_k
-    for k in range(delta_in.shape[0]):
-        s = 0.0
-        for j in range(n_out):
-            s += w_t[k, j] * delta[j]
-        delta_in[k] = s * (a_in[k] * (1.0 - a_in[k]))
+    start = 0
+    n_rows = 0
+    for k in range(counts.shape[0]):
+        count = counts[k]
+        column_starts[k] = start
+        counts[k] = start
+        rows[n_rows] = k
+        n_rows += count > 0
+        start += count
+    column_starts[counts.shape[0]] = start
+    return n_rows
 
 
 @njit(**NJIT_OPTIONS)
-def _update_row(w, nabla_w, step, decay):
-    for j in range(w.shape[0]):
-        w[j] = decay * w[j] - step * nabla_w[j]
-        nabla_w[j] = 0.0
+def _fill_columns(inputs, row_ids, nonzero, n_nonzero, cursor, example, value):
+    """Write each nonzero input as an entry ``(example b, value)`` in column k."""
+    for b in range(row_ids.shape[0]):
+        x = inputs[row_ids[b]]
+        for i in range(n_nonzero[b]):
+            k = nonzero[b, i]
+            p = cursor[k]
+            example[p] = b
+            value[p] = x[k]
+            cursor[k] = p + 1
+
+
+@njit(**NJIT_OPTIONS)
+def sparse_columns(inputs, row_ids, nonzero, n_nonzero, cursor, column_starts, rows):
+    """Gather the nonzero inputs of a mini-batch by input neuron.
+
+    Reads example ``b``'s input from ``inputs[row_ids[b]]``. Fills
+    ``column_starts`` (n_in + 1,): column ``k``'s entries are
+    ``entry_example[p], entry_value[p]`` for ``column_starts[k] <= p <
+    column_starts[k+1]``, in increasing example order; and ``rows`` with the
+    columns that have entries, in increasing order. Returns their number.
+    This function does the first two passes; :func:`_fill_columns` the third.
+    """
+    _count_nonzero(inputs, row_ids, nonzero, n_nonzero, cursor)
+    return _column_starts(cursor, column_starts, rows)
+
+
+@njit(**NJIT_OPTIONS)
+def dense_forward(w_t, b, column_starts, rows, entry_example, entry_value, a_out):
+    """``a_out = sigmoid(w @ a_in + b)`` for a mini-batch (eq. 25), rows = examples.
+
+    ``w_t`` is ``w`` transposed, shape (n_in, n_out); ``a_in`` is given by its
+    nonzero entries, gathered by :func:`sparse_columns`; ``a_out`` has shape
+    (m, n_out).
+    """
+    m, n_out = a_out.shape
+    a_out[:, :] = 0.0
+    for r in range(rows.shape[0]):
+        k = rows[r]
+        w_k = w_t[k]  # contiguous: the weights out of input neuron k
+        for p in range(column_starts[k], column_starts[k + 1]):
+            e = entry_example[p]
+            value = entry_value[p]
+            for j in range(n_out):
+                a_out[e, j] += value * w_k[j]
+    for e in range(m):
+        for j in range(n_out):
+            a_out[e, j] = _sigmoid(a_out[e, j] + b[j])
+
+
+@njit(**NJIT_OPTIONS)
+def _backpropagate_delta(w_t, a_in, delta, delta_in):
+    """BP2: ``delta_in = (w^T delta) * sigma'(z_in)``, rows = examples.
+
+    :math:`\\sigma'(z) = a(1 - a)` is computed from the stored activation
+    exactly as ``sigmoid_prime`` computes it from ``z``.
+    """
+    m, n_in = delta_in.shape
+    for e in range(m):
+        for k in range(n_in):
+            s = 0.0
+            for j in range(delta.shape[1]):
+                s += w_t[k, j] * delta[e, j]
+            delta_in[e, k] = s * (a_in[e, k] * (1.0 - a_in[e, k]))
+
+
+@njit(**NJIT_OPTIONS)
+def dense_backward(
+    column_starts, rows, entry_example, entry_value, delta, nabla_w_t, nabla_b
+):
+    """BP3 and BP4 summed over a mini-batch, rows = examples.
+
+    ``nabla_b = sum_e delta[e]`` and, for each input ``k`` in ``rows``,
+    ``nabla_w_t[k] = sum_e a_in[e, k] * delta[e]`` over the nonzero
+    ``a_in[e, k]`` (column ``k``'s entries). Rows not in ``rows`` are not
+    written. ``delta`` has shape (m, n_out).
+    """
+    m, n_out = delta.shape
+    nabla_b[:] = 0.0
+    for e in range(m):
+        for j in range(n_out):
+            nabla_b[j] += delta[e, j]
+    for r in range(rows.shape[0]):
+        k = rows[r]
+        nabla_k = nabla_w_t[k]
+        nabla_k[:] = 0.0
+        for p in range(column_starts[k], column_starts[k + 1]):
+            e = entry_example[p]
+            value = entry_value[p]
+            for j in range(n_out):
+                nabla_k[j] += delta[e, j] * value
 
 
 @njit(**NJIT_OPTIONS)
 def dense_update(w_t, b, nabla_w_t, nabla_b, rows, step, decay):
-    """``w -> decay * w - step * nabla_w`` and ``b -> b - step * nabla_b``; zero ``nabla``.
+    """``w -> decay * w - step * nabla_w`` on ``rows`` of ``w_t``; ``b -= step * nabla_b``.
 
-    ``decay = 1 - eta * lmbda / n`` is the L2 factor (1.0 without it, and then
-    ``1.0 * w == w`` exactly, as in ``update_mini_batch``); ``step = eta / m``.
-    Without decay only ``rows`` of ``w_t`` are updated (the others have a zero
-    gradient); with decay all are. The biases are not decayed.
+    ``step = eta / m`` and ``decay = 1 - eta * lmbda / n`` is the L2 factor
+    (1.0 without it, and then ``1.0 * w == w`` exactly, as in
+    ``update_mini_batch``). The biases are not decayed.
     """
-    n_out = b.shape[0]
-    if decay == 1.0:
-        for i in range(rows.shape[0]):
-            _update_row(w_t[rows[i]], nabla_w_t[rows[i]], step, decay)
-    else:  # L2: every row shrinks, with or without a gradient
-        for k in range(w_t.shape[0]):
-            _update_row(w_t[k], nabla_w_t[k], step, decay)
-    for j in range(n_out):
+    for r in range(rows.shape[0]):
+        w_k = w_t[rows[r]]
+        nabla_k = nabla_w_t[rows[r]]
+        for j in range(w_k.shape[0]):
+            w_k[j] = decay * w_k[j] - step * nabla_k[j]
+    for j in range(b.shape[0]):
         b[j] = b[j] - step * nabla_b[j]
-        nabla_b[j] = 0.0
 
 
-# --- the whole network, one example -----------------------------------------
+# --- the whole network, one mini-batch ----------------------------------------
 
 
 @njit(**NJIT_OPTIONS)
@@ -207,85 +302,132 @@ def _biases(params, layout, l):
 
 
 @njit(**NJIT_OPTIONS)
-def _layer(vector, layout, l):
-    """The slice of a per-neuron workspace vector that belongs to neuron layer l."""
+def _per_neuron(vector, layout, l):
+    """The part of a one-value-per-neuron vector that belongs to neuron layer l."""
     start = layout.node_offsets[l]
     return vector[start : start + layout.sizes[l]]
 
 
 @njit(**NJIT_OPTIONS)
-def network_forward(params, layout, x, workspace):
-    """Feed one example ``x`` (n_in,) forward, keeping every layer's activations."""
-    activations = workspace.activations
-    _layer(activations, layout, 0)[:] = x
-    for l in range(layout.sizes.shape[0] - 1):
-        a_in = _layer(activations, layout, l)
-        nonzero = _layer(workspace.nonzero, layout, l)
-        count = nonzero_indices(a_in, nonzero)
-        workspace.n_nonzero[l] = count
+def _block(buffer, layout, l, m):
+    """Rows ``[:m]`` of neuron layer l's (capacity, sizes[l]) block of ``buffer``."""
+    capacity = buffer.shape[0] // (layout.node_offsets[-1] + layout.sizes[-1])
+    start = capacity * layout.node_offsets[l]
+    n = layout.sizes[l]
+    return buffer[start : start + capacity * n].reshape((capacity, n))[:m]
+
+
+@njit(**NJIT_OPTIONS)
+def _columns(workspace, layout, l):
+    """Column lists of weight layer l's input: starts, nonempty rows, entries."""
+    start = layout.node_offsets[l] + l  # each layer has n_in + 1 starts
+    column_starts = workspace.column_starts[start : start + layout.sizes[l] + 1]
+    rows = _per_neuron(workspace.rows, layout, l)[: workspace.n_rows[l]]
+    capacity = workspace.y.shape[0]
+    entries = capacity * layout.node_offsets[l]
+    size = capacity * layout.sizes[l]
+    return (
+        column_starts,
+        rows,
+        workspace.entry_example[entries : entries + size],
+        workspace.entry_value[entries : entries + size],
+    )
+
+
+@njit(**NJIT_OPTIONS)
+def _gather_inputs(inputs, row_ids, workspace, layout, l):
+    """Run :func:`sparse_columns` on weight layer l's input for this mini-batch."""
+    capacity = workspace.y.shape[0]
+    nonzero = _block(workspace.nonzero, layout, l, capacity)
+    cursor = _per_neuron(workspace.cursor, layout, l)
+    start = layout.node_offsets[l] + l
+    column_starts = workspace.column_starts[start : start + layout.sizes[l] + 1]
+    n_nonzero = workspace.n_nonzero[l]
+    workspace.n_rows[l] = sparse_columns(
+        inputs,
+        row_ids,
+        nonzero,
+        n_nonzero,
+        cursor,
+        column_starts,
+        _per_neuron(workspace.rows, layout, l),
+    )
+    _, _, entry_example, entry_value = _columns(workspace, layout, l)
+    _fill_columns(
+        inputs, row_ids, nonzero, n_nonzero, cursor, entry_example, entry_value
+    )
+
+
+@njit(**NJIT_OPTIONS)
+def network_forward(params, layout, images, row_ids, workspace):
+    """Feed examples ``images[row_ids]`` forward, keeping every layer's activations."""
+    m = row_ids.shape[0]
+    n_layers = layout.sizes.shape[0] - 1
+    for l in range(n_layers):
+        if l == 0:
+            _gather_inputs(images, row_ids, workspace, layout, 0)
+        else:
+            a_in = _block(workspace.activations, layout, l, m)
+            _gather_inputs(a_in, workspace.all_rows[:m], workspace, layout, l)
+        column_starts, rows, entry_example, entry_value = _columns(workspace, layout, l)
         dense_forward(
             _weights_t(params, layout, l),
             _biases(params, layout, l),
-            a_in,
-            nonzero[:count],
-            _layer(activations, layout, l + 1),
+            column_starts,
+            rows,
+            entry_example,
+            entry_value,
+            _block(workspace.activations, layout, l + 1, m),
         )
 
 
 @njit(**NJIT_OPTIONS)
-def _mark_touched(nonzero, touched, touched_rows, count):
-    """Add the rows in ``nonzero`` not yet in ``touched_rows[:count]``; new count."""
-    for i in range(nonzero.shape[0]):
-        k = nonzero[i]
-        if not touched[k]:
-            touched[k] = True
-            touched_rows[count] = k
-            count += 1
-    return count
+def network_backward(params, nabla, layout, y, cost_code, m, every_row, workspace):
+    """Sum the gradient of the mini-batch (after :func:`network_forward`) into ``nabla``.
 
-
-@njit(**NJIT_OPTIONS)
-def network_backward(params, nabla, layout, y, cost_code, workspace, n_touched):
-    """Add the gradient of one example (after :func:`network_forward`) to ``nabla``.
-
-    BP1 for the output layer (``cost_code`` says which cost), then
-    :func:`dense_backward` from the last layer to the first.
+    BP1 for the output layer (``cost_code`` says which cost), then BP2-BP4
+    from the last layer to the first. Writes the rows of ``nabla_w_t`` whose
+    input was nonzero somewhere in the mini-batch, or ``every_row`` (L2 decay
+    updates every row, so it needs their zero gradients too).
     """
     n_layers = layout.sizes.shape[0] - 1
-    a_out = _layer(workspace.activations, layout, n_layers)
-    delta = _layer(workspace.deltas, layout, n_layers)
-    for j in range(a_out.shape[0]):  # BP1
-        delta[j] = a_out[j] - y[j]
-        if cost_code == QUADRATIC:
-            delta[j] = delta[j] * (a_out[j] * (1.0 - a_out[j]))
+    a_out = _block(workspace.activations, layout, n_layers, m)
+    delta = _block(workspace.deltas, layout, n_layers, m)
+    for e in range(m):  # BP1
+        for j in range(a_out.shape[1]):
+            delta[e, j] = a_out[e, j] - y[e, j]
+            if cost_code == QUADRATIC:
+                delta[e, j] = delta[e, j] * (a_out[e, j] * (1.0 - a_out[e, j]))
     for l in range(n_layers - 1, -1, -1):
-        nonzero = _layer(workspace.nonzero, layout, l)[: workspace.n_nonzero[l]]
-        n_touched[l] = _mark_touched(
-            nonzero,
-            _layer(workspace.touched, layout, l),
-            _layer(workspace.touched_rows, layout, l),
-            n_touched[l],
-        )
-        delta_in = _layer(workspace.deltas, layout, l)
+        delta = _block(workspace.deltas, layout, l + 1, m)
+        column_starts, rows, entry_example, entry_value = _columns(workspace, layout, l)
+        if every_row:
+            rows = workspace.all_rows[: layout.sizes[l]]
         dense_backward(
-            _weights_t(params, layout, l),
-            _layer(workspace.activations, layout, l),
-            nonzero,
-            _layer(workspace.deltas, layout, l + 1),
+            column_starts,
+            rows,
+            entry_example,
+            entry_value,
+            delta,
             _weights_t(nabla, layout, l),
             _biases(nabla, layout, l),
-            delta_in if l > 0 else delta_in[:0],
         )
+        if l > 0:
+            _backpropagate_delta(
+                _weights_t(params, layout, l),
+                _block(workspace.activations, layout, l, m),
+                delta,
+                _block(workspace.deltas, layout, l, m),
+            )
 
 
 @njit(**NJIT_OPTIONS)
-def network_update(params, nabla, layout, workspace, n_touched, step, decay):
-    """One gradient step with the summed gradient in ``nabla``, then clear it."""
+def network_update(params, nabla, layout, step, decay, workspace):
+    """One gradient step with the mini-batch's gradient in ``nabla``."""
     for l in range(layout.sizes.shape[0] - 1):
-        touched = _layer(workspace.touched, layout, l)
-        rows = _layer(workspace.touched_rows, layout, l)[: n_touched[l]]
-        for i in range(rows.shape[0]):
-            touched[rows[i]] = False
+        _, rows, _, _ = _columns(workspace, layout, l)
+        if decay != 1.0:  # L2: every row shrinks, with or without a gradient
+            rows = workspace.all_rows[: layout.sizes[l]]
         dense_update(
             _weights_t(params, layout, l),
             _biases(params, layout, l),
@@ -295,10 +437,32 @@ def network_update(params, nabla, layout, workspace, n_touched, step, decay):
             step,
             decay,
         )
-        n_touched[l] = 0
 
 
-# --- drivers: many examples in one compiled call -----------------------------
+# --- drivers: many examples in one compiled call --------------------------------
+
+
+@njit(**NJIT_OPTIONS)
+def _make_workspace(layout, capacity):
+    n_layers = layout.sizes.shape[0] - 1
+    n_neurons = layout.node_offsets[-1] + layout.sizes[-1]
+    n_in_max = 0
+    for l in range(n_layers + 1):
+        n_in_max = max(n_in_max, layout.sizes[l])
+    return Workspace(
+        np.zeros(capacity * n_neurons),
+        np.zeros(capacity * n_neurons),
+        np.zeros((capacity, layout.sizes[-1])),
+        np.zeros(capacity * n_neurons, dtype=np.int64),
+        np.zeros((n_layers, capacity), dtype=np.int64),
+        np.zeros(n_neurons + n_layers, dtype=np.int64),
+        np.zeros(n_neurons, dtype=np.int64),
+        np.zeros(n_neurons, dtype=np.int64),
+        np.zeros(n_layers, dtype=np.int64),
+        np.zeros(capacity * n_neurons, dtype=np.int64),
+        np.zeros(capacity * n_neurons),
+        np.arange(max(n_in_max, capacity)),
+    )
 
 
 @njit(**NJIT_OPTIONS)
@@ -310,60 +474,49 @@ def train_epoch_kernel(
     Mini-batch ``k`` is ``order[k : k + mini_batch_size]`` (the last may be
     shorter); each does what ``Network.update_mini_batch`` does.
     """
-    workspace = _make_workspace(layout)
+    workspace = _make_workspace(layout, mini_batch_size)
     nabla = np.zeros_like(params)
-    n_touched = np.zeros(layout.sizes.shape[0] - 1, dtype=np.int64)
     y = workspace.y
     n = order.shape[0]
     for start in range(0, n, mini_batch_size):
         stop = min(start + mini_batch_size, n)
-        for i in range(start, stop):
-            row = order[i]
-            y[:] = 0.0
-            y[labels[row]] = 1.0  # the one-hot desired output
-            network_forward(params, layout, images[row], workspace)
-            network_backward(params, nabla, layout, y, cost_code, workspace, n_touched)
-        step = eta / (stop - start)
-        network_update(params, nabla, layout, workspace, n_touched, step, decay)
+        m = stop - start
+        row_ids = order[start:stop]
+        y[:, :] = 0.0
+        for e in range(m):
+            y[e, labels[row_ids[e]]] = 1.0  # one-hot desired outputs
+        network_forward(params, layout, images, row_ids, workspace)
+        network_backward(
+            params, nabla, layout, y, cost_code, m, decay != 1.0, workspace
+        )
+        network_update(params, nabla, layout, eta / m, decay, workspace)
 
 
 @njit(**NJIT_OPTIONS)
 def backprop_kernel(x_rows, y_rows, cost_code, params, layout, nabla):
-    """Sum the gradients of the examples in the rows of ``x_rows`` into ``nabla``."""
-    workspace = _make_workspace(layout)
-    n_touched = np.zeros(layout.sizes.shape[0] - 1, dtype=np.int64)
-    for i in range(x_rows.shape[0]):
-        network_forward(params, layout, x_rows[i], workspace)
-        network_backward(
-            params, nabla, layout, y_rows[i], cost_code, workspace, n_touched
-        )
+    """Write the gradient summed over the rows of ``x_rows`` to zeroed ``nabla``."""
+    m = x_rows.shape[0]
+    workspace = _make_workspace(layout, m)
+    network_forward(params, layout, x_rows, workspace.all_rows[:m], workspace)
+    network_backward(params, nabla, layout, y_rows, cost_code, m, False, workspace)
 
 
 @njit(**NJIT_OPTIONS)
 def feedforward_kernel(x_rows, params, layout, out_rows):
     """Write the network's output for each row of ``x_rows`` to ``out_rows``."""
-    workspace = _make_workspace(layout)
+    n = x_rows.shape[0]
     n_layers = layout.sizes.shape[0] - 1
-    for i in range(x_rows.shape[0]):
-        network_forward(params, layout, x_rows[i], workspace)
-        out_rows[i] = _layer(workspace.activations, layout, n_layers)
+    workspace = _make_workspace(layout, FEEDFORWARD_CHUNK)
+    for start in range(0, n, FEEDFORWARD_CHUNK):
+        stop = min(start + FEEDFORWARD_CHUNK, n)
+        row_ids = workspace.all_rows[: stop - start] + start
+        network_forward(params, layout, x_rows, row_ids, workspace)
+        out_rows[start:stop] = _block(
+            workspace.activations, layout, n_layers, stop - start
+        )
 
 
-@njit(**NJIT_OPTIONS)
-def _make_workspace(layout):
-    n_neurons = layout.node_offsets[-1] + layout.sizes[-1]
-    return Workspace(
-        activations=np.zeros(n_neurons),
-        deltas=np.zeros(n_neurons),
-        y=np.zeros(layout.sizes[-1]),
-        nonzero=np.zeros(n_neurons, dtype=np.int64),
-        n_nonzero=np.zeros(layout.sizes.shape[0] - 1, dtype=np.int64),
-        touched=np.zeros(n_neurons, dtype=np.bool_),
-        touched_rows=np.zeros(n_neurons, dtype=np.int64),
-    )
-
-
-# --- Python wrappers: validate, pack, call, unpack ---------------------------
+# --- Python wrappers: validate, pack, call, unpack -----------------------------
 
 
 def pack(net):
@@ -386,7 +539,7 @@ def pack(net):
         node_offsets=np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64),
     )
     params = np.empty(int(layer_sizes.sum()))
-    for l, (w, b) in enumerate(zip(net.weights, net.biases)):  # noqa: E741 (book's l)
+    for l, (w, b) in enumerate(zip(net.weights, net.biases)):
         if w.shape != (n_out[l], n_in[l]) or b.shape != (n_out[l], 1):
             raise ValueError(
                 f"layer {l}: weights {w.shape} and biases {b.shape} do not match "
@@ -401,7 +554,7 @@ def pack(net):
 def unpack(layout, params):
     """Inverse of :func:`pack`: lists ``weights`` (n_out, n_in), ``biases`` (n_out, 1)."""
     weights, biases = [], []
-    for l in range(len(layout.sizes) - 1):  # noqa: E741 (book's l)
+    for l in range(len(layout.sizes) - 1):
         n_in, n_out = int(layout.sizes[l]), int(layout.sizes[l + 1])
         start, middle = layout.w_offsets[l], layout.b_offsets[l]
         w_t = params[start:middle].reshape(n_in, n_out)
@@ -462,7 +615,7 @@ def feedforward(net, a):
     x_rows = _rows(a, net.sizes[0], "input")
     layout, params = pack(net)
     out_rows = np.empty((x_rows.shape[0], net.sizes[-1]))
-    feedforward_kernel(x_rows, params, layout, out_rows)
+    feedforward_kernel(_read_only(x_rows), params, layout, out_rows)
     return out_rows.T.reshape((-1,) + np.shape(a)[1:])
 
 
@@ -487,7 +640,7 @@ def backprop(net, x, y):
     cost_code = _cost_code(net.cost)
     layout, params = pack(net)
     nabla = np.zeros_like(params)
-    backprop_kernel(x_rows, y_rows, cost_code, params, layout, nabla)
+    backprop_kernel(_read_only(x_rows), y_rows, cost_code, params, layout, nabla)
     nabla_w, nabla_b = unpack(layout, nabla)
     return nabla_b, nabla_w
 
@@ -499,7 +652,7 @@ def train_epoch(net, images, labels, order, mini_batch_size, eta, lmbda=0.0, n=N
     consecutive slice ``idx = order[k : k + mini_batch_size]`` it applies
     ``update_mini_batch(images[idx].T, one_hot(labels[idx]), eta)``. With
     ``lmbda > 0`` it adds L2 weight decay as in chapter 3,
-    ``w -> (1 - eta * lmbda / n) w - (eta / m) nabla_w`` (biases not decayed).
+    ``w -> (1 - eta * (lmbda / n)) w - (eta / m) nabla_w`` (biases not decayed).
 
     Parameters
     ----------
@@ -540,7 +693,14 @@ def train_epoch(net, images, labels, order, mini_batch_size, eta, lmbda=0.0, n=N
     cost_code = _cost_code(net.cost)
     layout, params = pack(net)
     train_epoch_kernel(
-        _read_only(images), _read_only(labels), _read_only(order), int(mini_batch_size), float(eta), decay, cost_code,
-        params, layout,
+        _read_only(images),
+        _read_only(labels),
+        _read_only(order),
+        int(mini_batch_size),
+        float(eta),
+        float(decay),
+        cost_code,
+        params,
+        layout,
     )
     net.weights, net.biases = unpack(layout, params)
