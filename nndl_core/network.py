@@ -101,6 +101,11 @@ class Network:
     def backprop(self, x, y):
         """Gradient of the cost summed over the columns of ``x`` (BP1-BP4).
 
+        The fully matrix-based form of chapter 2's algorithm: the output error
+        by BP1 (see chap2, eq. ch2-bp1), carried back by BP2 (eq. ch2-bp2),
+        turned into gradients by BP3 (eq. ch2-bp3) and BP4 (eq. ch2-bp4), for
+        all the columns at once.
+
         Parameters
         ----------
         x : ndarray of shape (n_in, m)

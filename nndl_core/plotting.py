@@ -3,7 +3,7 @@
 Used in chap1 (digits, network diagrams, the sigmoid, gradient descent on a
 bowl, learning curves) and later chapters. Every function builds and returns
 a :class:`matplotlib.figure.Figure`; pages display it. Matplotlib is imported
-inside the functions, so importing :mod:`nndl_core` never needs it (install
+inside the functions, so importing ``nndl_core`` never needs it (install
 ``nndl-core[plot]``). Figures are drawn on a white background so that they
 read in the site's light and dark modes.
 """
@@ -124,19 +124,34 @@ def plot_feature_quarters(image, *, scale=1.6):
 
     This is the picture behind the "feature detector" intuition: a hidden
     neuron might respond to one part of a digit, and the output neuron for a
-    digit combines such parts.
+    digit combines such parts. The cut goes through the centre of the
+    digit's ink (its bounding box), not of the image, since MNIST digits are
+    centred by their centre of mass and sit off-centre in their box.
+
+    Parameters
+    ----------
+    image : array_like of shape (784,) or (28, 28)
+    scale : float
+        Inches per panel.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Three axes with one image each, titled.
+        Three axes with one image each, titled, with dotted lines along the cut.
     """
     import matplotlib.pyplot as plt
 
     picture = _as_square(image)
-    half = picture.shape[0] // 2
+    rows, cols = np.nonzero(picture > 0)
+    if rows.size:  # centre of the ink's bounding box
+        row, col = (
+            (rows.min() + rows.max() + 1) // 2,
+            (cols.min() + cols.max() + 1) // 2,
+        )
+    else:
+        row = col = picture.shape[0] // 2
     top_left = np.zeros_like(picture)
-    top_left[:half, :half] = picture[:half, :half]
+    top_left[:row, :col] = picture[:row, :col]
     others = picture - top_left
     fig, axes = plt.subplots(1, 3, figsize=(3 * scale, 1.25 * scale), facecolor="white")
     panels = [
@@ -146,8 +161,8 @@ def plot_feature_quarters(image, *, scale=1.6):
     ]
     for ax, (data, title) in zip(axes, panels):
         ax.imshow(data, cmap="gray_r", vmin=0.0, vmax=1.0)
-        ax.axhline(half - 0.5, color="#9aa5b1", lw=0.8, ls=":")  # the quarter lines
-        ax.axvline(half - 0.5, color="#9aa5b1", lw=0.8, ls=":")
+        ax.axhline(row - 0.5, color="#9aa5b1", lw=0.8, ls=":")  # the cut
+        ax.axvline(col - 0.5, color="#9aa5b1", lw=0.8, ls=":")
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(title, fontsize=9, color=INK)

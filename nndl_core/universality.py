@@ -44,6 +44,7 @@ __all__ = [
     "design_solution",
     "evaluate",
     "goal_function",
+    "goal_function_2d",
     "grid_towers_net",
     "logit",
     "parallel_sum",
@@ -90,6 +91,25 @@ def goal_function(x):
     """
     x = np.asarray(x, dtype=np.float64)
     return 0.2 + 0.4 * x**2 + 0.3 * x * np.sin(15 * x) + 0.05 * np.cos(50 * x)
+
+
+def goal_function_2d(points):
+    r"""A smooth hill on the unit square, used for the 2-D constructions.
+
+    :math:`f(x, y) = 0.25 + 0.45\,e^{-8[(x - 0.35)^2 + (y - 0.6)^2]} + 0.2xy`,
+    with values in (0.25, 0.75), so the sigmoid output trick applies.
+
+    Parameters
+    ----------
+    points : ndarray of shape (n, 2)
+
+    Returns
+    -------
+    ndarray of shape (n,)
+    """
+    x, y = np.asarray(points, dtype=np.float64).T
+    r2 = (x - 0.35) ** 2 + (y - 0.6) ** 2
+    return 0.25 + 0.45 * np.exp(-8 * r2) + 0.2 * x * y
 
 
 def logit(y):
@@ -232,9 +252,12 @@ def evaluate(net, x, chunk_size=2048):
 
 
 def single_neuron(w, b, activation="sigmoid"):
-    """One hidden neuron :math:`\\phi(wx + b)` passed straight to a linear output."""
+    r"""One hidden neuron :math:`\phi(w \cdot x + b)` feeding a linear output.
+
+    ``w`` is a number (one input) or a sequence (one weight per input).
+    """
     return Net(
-        (np.array([[float(w)]]), np.array([[1.0]])),
+        (np.atleast_2d(np.asarray(w, dtype=np.float64)), np.array([[1.0]])),
         (np.array([[float(b)]]), np.zeros((1, 1))),
         (activation, "linear"),
     )

@@ -71,6 +71,18 @@ def test_feature_quarters_split_the_digit(digits):
     assert not top_left[14:, :].any() and not top_left[:, 14:].any()
 
 
+def test_feature_quarters_cut_through_the_ink_not_the_image():
+    digit = np.zeros((28, 28))
+    digit[4:12, 10:20] = 1.0  # ink in rows 4..11, columns 10..19
+    fig = plotting.plot_feature_quarters(digit)
+    top_left = fig.axes[0].images[0].get_array()
+    np.testing.assert_array_equal(np.nonzero(top_left.any(axis=1))[0], np.arange(4, 8))
+    np.testing.assert_array_equal(
+        np.nonzero(top_left.any(axis=0))[0], np.arange(10, 15)
+    )
+    assert top_left.sum() == 4 * 5
+
+
 def test_step_and_sigmoid_panels():
     fig = plotting.plot_step_and_sigmoid()
     left, right = fig.axes

@@ -97,6 +97,7 @@ Workspace = namedtuple(
         "deltas",
         "y",
         "nonzero",
+        "nonzero_values",
         "n_nonzero",
         "column_starts",
         "cursor",
@@ -111,8 +112,9 @@ Workspace.__doc__ = """Scratch arrays for mini-batches of up to ``capacity`` exa
 
 ``activations``, ``deltas``: blocks (capacity, sizes[l]) of :math:`a^l` and
 :math:`\\delta^l`; ``y``: (capacity, n_out) desired outputs. For the input of
-each weight layer ``l`` (see :func:`sparse_columns`): ``nonzero`` and
-``n_nonzero[l]`` list each example's nonzero inputs; ``column_starts``,
+each weight layer ``l`` (see :func:`sparse_rows`, :func:`sparse_columns`):
+``nonzero``, ``nonzero_values`` and ``n_nonzero[l]`` list each example's
+nonzero inputs; ``column_starts``,
 ``entry_example`` and ``entry_value`` are the column lists; ``rows[...]`` and
 ``n_rows[l]`` list the inputs that are nonzero somewhere in the mini-batch;
 ``cursor`` is a counter per input. ``all_rows`` is ``arange(max(sizes))``.
@@ -132,24 +134,32 @@ def _sigmoid(z):
 
 
 @njit(**NJIT_OPTIONS)
-def nonzero_indices(a, nonzero):
-    """Write the indices ``k`` with ``a[k] != 0`` to ``nonzero``; return their count.
+def nonzero_indices(a, nonzero, values):
+    """List the inputs ``k`` with ``a[k] != 0`` and their values; return the count.
 
-    NaN counts as nonzero, so a NaN input still reaches the outputs.
+    Afterwards ``a[nonzero[i]] == values[i]`` for ``i < count``. NaN counts
+    as nonzero, so a NaN input still reaches the outputs.
     """
     count = 0
     for k in range(a.shape[0]):
         nonzero[count] = k  # written every time, kept only if a[k] != 0: no branch
+        values[count] = a[k]
         count += a[k] != 0.0
     return count
 
 
 @njit(**NJIT_OPTIONS)
-def _count_nonzero(inputs, row_ids, nonzero, n_nonzero, counts):
-    """List each example's nonzero inputs; ``counts[k]``: examples where k is nonzero."""
+def sparse_rows(inputs, row_ids, nonzero, values, n_nonzero, counts):
+    """List each example's nonzero inputs; count the examples where each is nonzero.
+
+    Example ``b`` of the mini-batch is ``inputs[row_ids[b]]``; its nonzero
+    inputs are ``nonzero[b, :n_nonzero[b]]`` with values ``values[b, ...]``
+    (compressed sparse rows). ``counts[k]`` is the number of examples whose
+    input ``k`` is nonzero.
+    """
     counts[:] = 0
     for b in range(row_ids.shape[0]):
-        n_nonzero[b] = nonzero_indices(inputs[row_ids[b]], nonzero[b])
+        n_nonzero[b] = nonzero_indices(inputs[row_ids[b]], nonzero[b], values[b])
         for i in range(n_nonzero[b]):
             counts[nonzero[b, i]] += 1
 
@@ -175,54 +185,54 @@ def _column_starts(counts, column_starts, rows):
 
 
 @njit(**NJIT_OPTIONS)
-def _fill_columns(inputs, row_ids, nonzero, n_nonzero, cursor, example, value):
-    """Write each nonzero input as an entry ``(example b, value)`` in column k."""
-    for b in range(row_ids.shape[0]):
-        x = inputs[row_ids[b]]
+def sparse_columns(
+    nonzero, values, n_nonzero, cursor, column_starts, rows, example, value
+):
+    """Regroup the rows of :func:`sparse_rows` by input neuron.
+
+    ``cursor`` comes in holding :func:`sparse_rows`' counts. Fills
+    ``column_starts`` (n_in + 1,): column ``k``'s entries are ``(example[p],
+    value[p])`` for ``column_starts[k] <= p < column_starts[k+1]``, in
+    increasing example order; and ``rows`` with the nonempty columns, in
+    increasing order. Returns their number.
+    """
+    n_rows = _column_starts(cursor, column_starts, rows)
+    for b in range(n_nonzero.shape[0]):
         for i in range(n_nonzero[b]):
             k = nonzero[b, i]
             p = cursor[k]
             example[p] = b
-            value[p] = x[k]
+            value[p] = values[b, i]
             cursor[k] = p + 1
+    return n_rows
 
 
 @njit(**NJIT_OPTIONS)
-def sparse_columns(inputs, row_ids, nonzero, n_nonzero, cursor, column_starts, rows):
-    """Gather the nonzero inputs of a mini-batch by input neuron.
-
-    Reads example ``b``'s input from ``inputs[row_ids[b]]``. Fills
-    ``column_starts`` (n_in + 1,): column ``k``'s entries are
-    ``entry_example[p], entry_value[p]`` for ``column_starts[k] <= p <
-    column_starts[k+1]``, in increasing example order; and ``rows`` with the
-    columns that have entries, in increasing order. Returns their number.
-    This function does the first two passes; :func:`_fill_columns` the third.
-    """
-    _count_nonzero(inputs, row_ids, nonzero, n_nonzero, cursor)
-    return _column_starts(cursor, column_starts, rows)
-
-
-@njit(**NJIT_OPTIONS)
-def dense_forward(w_t, b, column_starts, rows, entry_example, entry_value, a_out):
+def dense_forward(w_t, b, nonzero, values, n_nonzero, a_out):
     """``a_out = sigmoid(w @ a_in + b)`` for a mini-batch (eq. 25), rows = examples.
 
-    ``w_t`` is ``w`` transposed, shape (n_in, n_out); ``a_in`` is given by its
-    nonzero entries, gathered by :func:`sparse_columns`; ``a_out`` has shape
-    (m, n_out).
+    ``w_t`` is ``w`` transposed, shape (n_in, n_out); each example's input is
+    given by its nonzero entries (:func:`sparse_rows`); ``a_out`` has shape
+    (m, n_out). Inputs are added two at a time, which halves the loads and
+    stores of ``z`` (the sum is associated in pairs: a change of rounding
+    order only).
     """
-    m, n_out = a_out.shape
-    a_out[:, :] = 0.0
-    for r in range(rows.shape[0]):
-        k = rows[r]
-        w_k = w_t[k]  # contiguous: the weights out of input neuron k
-        for p in range(column_starts[k], column_starts[k + 1]):
-            e = entry_example[p]
-            value = entry_value[p]
+    n_out = a_out.shape[1]
+    for e in range(a_out.shape[0]):
+        z = a_out[e]
+        z[:] = 0.0
+        count = n_nonzero[e]
+        for i in range(0, count - 1, 2):
+            w_1, w_2 = w_t[nonzero[e, i]], w_t[nonzero[e, i + 1]]
+            v_1, v_2 = values[e, i], values[e, i + 1]
+            for j in range(n_out):  # contiguous rows of w_t
+                z[j] += v_1 * w_1[j] + v_2 * w_2[j]
+        if count % 2:
+            w_1, v_1 = w_t[nonzero[e, count - 1]], values[e, count - 1]
             for j in range(n_out):
-                a_out[e, j] += value * w_k[j]
-    for e in range(m):
+                z[j] += v_1 * w_1[j]
         for j in range(n_out):
-            a_out[e, j] = _sigmoid(a_out[e, j] + b[j])
+            z[j] = _sigmoid(z[j] + b[j])
 
 
 @njit(**NJIT_OPTIONS)
@@ -249,7 +259,8 @@ def dense_backward(
 
     ``nabla_b = sum_e delta[e]`` and, for each input ``k`` in ``rows``,
     ``nabla_w_t[k] = sum_e a_in[e, k] * delta[e]`` over the nonzero
-    ``a_in[e, k]`` (column ``k``'s entries). Rows not in ``rows`` are not
+    ``a_in[e, k]``: column ``k``'s entries from :func:`sparse_columns`, added
+    two at a time as in :func:`dense_forward`. Rows not in ``rows`` are not
     written. ``delta`` has shape (m, n_out).
     """
     m, n_out = delta.shape
@@ -261,11 +272,16 @@ def dense_backward(
         k = rows[r]
         nabla_k = nabla_w_t[k]
         nabla_k[:] = 0.0
-        for p in range(column_starts[k], column_starts[k + 1]):
-            e = entry_example[p]
-            value = entry_value[p]
+        start, stop = column_starts[k], column_starts[k + 1]
+        for p in range(start, stop - 1, 2):
+            delta_1, delta_2 = delta[entry_example[p]], delta[entry_example[p + 1]]
+            v_1, v_2 = entry_value[p], entry_value[p + 1]
             for j in range(n_out):
-                nabla_k[j] += delta[e, j] * value
+                nabla_k[j] += delta_1[j] * v_1 + delta_2[j] * v_2
+        if (stop - start) % 2:
+            delta_1, v_1 = delta[entry_example[stop - 1]], entry_value[stop - 1]
+            for j in range(n_out):
+                nabla_k[j] += delta_1[j] * v_1
 
 
 @njit(**NJIT_OPTIONS)
@@ -335,26 +351,32 @@ def _columns(workspace, layout, l):
 
 
 @njit(**NJIT_OPTIONS)
-def _gather_inputs(inputs, row_ids, workspace, layout, l):
-    """Run :func:`sparse_columns` on weight layer l's input for this mini-batch."""
+def _rows_of(workspace, layout, l, m):
+    """Sparse rows of weight layer l's input: nonzero, values, n_nonzero."""
     capacity = workspace.y.shape[0]
-    nonzero = _block(workspace.nonzero, layout, l, capacity)
+    return (
+        _block(workspace.nonzero, layout, l, capacity)[:m],
+        _block(workspace.nonzero_values, layout, l, capacity)[:m],
+        workspace.n_nonzero[l, :m],
+    )
+
+
+@njit(**NJIT_OPTIONS)
+def _gather_inputs(inputs, row_ids, workspace, layout, l):
+    """Sparse rows and columns of weight layer l's input for this mini-batch."""
+    nonzero, values, n_nonzero = _rows_of(workspace, layout, l, row_ids.shape[0])
     cursor = _per_neuron(workspace.cursor, layout, l)
-    start = layout.node_offsets[l] + l
-    column_starts = workspace.column_starts[start : start + layout.sizes[l] + 1]
-    n_nonzero = workspace.n_nonzero[l]
+    sparse_rows(inputs, row_ids, nonzero, values, n_nonzero, cursor)
+    column_starts, _, entry_example, entry_value = _columns(workspace, layout, l)
     workspace.n_rows[l] = sparse_columns(
-        inputs,
-        row_ids,
         nonzero,
+        values,
         n_nonzero,
         cursor,
         column_starts,
         _per_neuron(workspace.rows, layout, l),
-    )
-    _, _, entry_example, entry_value = _columns(workspace, layout, l)
-    _fill_columns(
-        inputs, row_ids, nonzero, n_nonzero, cursor, entry_example, entry_value
+        entry_example,
+        entry_value,
     )
 
 
@@ -369,14 +391,13 @@ def network_forward(params, layout, images, row_ids, workspace):
         else:
             a_in = _block(workspace.activations, layout, l, m)
             _gather_inputs(a_in, workspace.all_rows[:m], workspace, layout, l)
-        column_starts, rows, entry_example, entry_value = _columns(workspace, layout, l)
+        nonzero, values, n_nonzero = _rows_of(workspace, layout, l, m)
         dense_forward(
             _weights_t(params, layout, l),
             _biases(params, layout, l),
-            column_starts,
-            rows,
-            entry_example,
-            entry_value,
+            nonzero,
+            values,
+            n_nonzero,
             _block(workspace.activations, layout, l + 1, m),
         )
 
@@ -454,6 +475,7 @@ def _make_workspace(layout, capacity):
         np.zeros(capacity * n_neurons),
         np.zeros((capacity, layout.sizes[-1])),
         np.zeros(capacity * n_neurons, dtype=np.int64),
+        np.zeros(capacity * n_neurons),
         np.zeros((n_layers, capacity), dtype=np.int64),
         np.zeros(n_neurons + n_layers, dtype=np.int64),
         np.zeros(n_neurons, dtype=np.int64),
@@ -589,7 +611,9 @@ def _rows(a, n, what):
     """``a`` of shape (n, batch) or (n,) as C-contiguous float64 rows (batch, n)."""
     a = np.asarray(a, dtype=np.float64)
     if a.ndim not in (1, 2) or a.shape[0] != n:
-        raise ValueError(f"{what} must have shape ({n},) or ({n}, batch), got {a.shape}")
+        raise ValueError(
+            f"{what} must have shape ({n},) or ({n}, batch), got {a.shape}"
+        )
     return np.ascontiguousarray(a.reshape(n, -1).T)  # columns -> rows
 
 
@@ -680,7 +704,9 @@ def train_epoch(net, images, labels, order, mini_batch_size, eta, lmbda=0.0, n=N
             f"images must have shape (n, {n_in}) and labels (n,); got "
             f"{images.shape} and {labels.shape}"
         )
-    if order.ndim != 1 or (len(order) and not 0 <= order.min() <= order.max() < n_samples):
+    if order.ndim != 1 or (
+        len(order) and not 0 <= order.min() <= order.max() < n_samples
+    ):
         raise ValueError(f"order must hold row indices in [0, {n_samples})")
     if n_samples and not 0 <= labels.min() <= labels.max() < n_out:
         raise ValueError(f"labels must be integers in [0, {n_out})")
