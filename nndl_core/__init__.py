@@ -6,7 +6,7 @@ Importing this package does not import Numba.
 """
 
 from .activations import sigmoid, sigmoid_prime
-from .costs import QuadraticCost
+from .costs import CrossEntropyCost, QuadraticCost
 from .data import Dataset, MnistSplits, load_data, load_data_wrapper, load_mnist
 from .network import Network
 from .training import History, TrainingDivergedError
@@ -14,6 +14,7 @@ from .training import History, TrainingDivergedError
 __version__ = "0.1.0"
 
 __all__ = [
+    "CrossEntropyCost",
     "Dataset",
     "History",
     "MnistSplits",

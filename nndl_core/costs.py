@@ -8,7 +8,7 @@ import numpy as np
 
 from .activations import sigmoid_prime
 
-__all__ = ["QuadraticCost"]
+__all__ = ["CrossEntropyCost", "QuadraticCost"]
 
 
 class QuadraticCost:
@@ -48,3 +48,43 @@ class QuadraticCost:
             Weighted inputs, activations and desired outputs of the output layer.
         """
         return (a - y) * sigmoid_prime(z)
+
+
+class CrossEntropyCost:
+    r"""The cross-entropy cost :math:`C_x = -\sum_j [y_j \ln a_j + (1-y_j)\ln(1-a_j)]`.
+
+    Used in chap3 and chap5. Paired with sigmoid output neurons, its output
+    error has no :math:`\sigma'(z)` factor, so saturated outputs still learn.
+    """
+
+    name = "cross_entropy"
+
+    #: Activations are clipped to ``[EPS, 1 - EPS]`` inside the logarithms, so
+    #: a saturated output costs at most ``-ln(EPS)`` (about 36.8) instead of
+    #: ``inf``; the book used ``np.nan_to_num`` for the same purpose.
+    EPS = 1e-16
+
+    @staticmethod
+    def fn(a, y):
+        """Total cost of a batch: the sum over outputs and columns.
+
+        Parameters
+        ----------
+        a, y : ndarray of shape (n_out, batch)
+
+        Examples
+        --------
+        >>> a = np.array([[0.5], [0.25]]); y = np.array([[1.0], [0.0]])
+        >>> print(f"{CrossEntropyCost.fn(a, y):.6f}")
+        0.980829
+        """
+        a = np.clip(a, CrossEntropyCost.EPS, 1.0 - CrossEntropyCost.EPS)
+        return float(-np.sum(y * np.log(a) + (1.0 - y) * np.log1p(-a)))
+
+    @staticmethod
+    def delta(z, a, y):
+        r"""Output error :math:`\delta^L = a^L - y` (the :math:`\sigma'` cancels).
+
+        ``z`` is unused; it is accepted so every cost has the same interface.
+        """
+        return a - y

@@ -19,6 +19,7 @@ import numpy as np
 
 from .activations import sigmoid, sigmoid_prime
 from .costs import QuadraticCost
+from .initializers import INITIALIZERS
 from .training import History, as_dataset, check_finite, minibatch_slices, one_hot
 
 __all__ = ["Network"]
@@ -34,12 +35,15 @@ class Network:
     sizes : sequence of int
         Neurons per layer, input first: ``[784, 30, 10]``.
     seed : int or None
-        Seed for the initial weights and biases, drawn from N(0, 1) as in
-        chapter 1.
+        Seed for the initial weights and biases.
     cost : class with ``fn`` and ``delta``
         The cost function (chapter 1 uses :class:`~nndl_core.costs.QuadraticCost`).
     backend : {"numpy", "numba"}
         Who runs :meth:`SGD`: this readable code, or the compiled kernels.
+    initializer : {"large", "default"}
+        ``"large"``: weights and biases from N(0, 1) (chapter 1);
+        ``"default"``: weights from N(0, 1/n_in) (chapter 3). See
+        :mod:`nndl_core.initializers`.
 
     Attributes
     ----------
@@ -57,7 +61,9 @@ class Network:
     ([(3, 2), (1, 3)], [(3, 1), (1, 1)])
     """
 
-    def __init__(self, sizes, seed=None, cost=QuadraticCost, backend="numpy"):
+    def __init__(
+        self, sizes, seed=None, cost=QuadraticCost, backend="numpy", initializer="large"
+    ):
         if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
             raise ValueError(
                 f"sizes needs at least two positive layer sizes, got {sizes}"
@@ -69,11 +75,12 @@ class Network:
         self.num_layers = len(sizes)
         self.cost = cost
         self.backend = backend
-        self.biases = [rng.standard_normal((n, 1)) for n in self.sizes[1:]]
-        self.weights = [
-            rng.standard_normal((n_out, n_in))
-            for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])
-        ]
+        if initializer not in INITIALIZERS:
+            raise ValueError(
+                f"initializer must be one of {sorted(INITIALIZERS)}, "
+                f"got {initializer!r}"
+            )
+        self.weights, self.biases = INITIALIZERS[initializer](self.sizes, rng)
 
     def feedforward(self, a):
         """Output of the network for input ``a`` (eq. 25 applied layer by layer).

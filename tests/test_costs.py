@@ -3,7 +3,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from nndl_core.activations import sigmoid
-from nndl_core.costs import QuadraticCost
+from nndl_core.costs import CrossEntropyCost, QuadraticCost
 
 
 def test_quadratic_fn_sums_half_squared_errors():
@@ -26,3 +26,27 @@ def test_quadratic_delta_is_the_derivative_wrt_z(rng):
         ) / (2 * h)
     actual = QuadraticCost.delta(z, sigmoid(z), y)
     assert_allclose(actual, expected, rtol=1e-6, atol=1e-10)
+
+
+def test_cross_entropy_delta_is_the_derivative_wrt_z(rng):
+    z = rng.normal(size=(3, 4))
+    y = rng.random((3, 4))
+    h = 1e-6
+    expected = np.zeros_like(z)
+    for idx in np.ndindex(z.shape):
+        zp, zm = z.copy(), z.copy()
+        zp[idx] += h
+        zm[idx] -= h
+        expected[idx] = (
+            CrossEntropyCost.fn(sigmoid(zp), y) - CrossEntropyCost.fn(sigmoid(zm), y)
+        ) / (2 * h)
+    actual = CrossEntropyCost.delta(z, sigmoid(z), y)
+    assert_allclose(actual, expected, rtol=1e-6, atol=1e-9)
+
+
+def test_cross_entropy_is_finite_when_outputs_saturate():
+    a = np.array([[1.0, 0.0]])
+    y = np.array([[0.0, 1.0]])
+    cost = CrossEntropyCost.fn(a, y)
+    assert np.isfinite(cost) and cost == pytest.approx(-2 * np.log(1e-16), rel=0.01)
+    assert CrossEntropyCost.fn(np.array([[1.0]]), np.array([[1.0]])) < 1e-12
