@@ -56,7 +56,7 @@ def numerical_gradient(f, params, eps=1e-6, method="central"):
     >>> p = np.array([1.0, -2.0, 0.5])
     >>> (grad,) = numerical_gradient(lambda: float(np.sum(p**2)), [p])
     >>> print(grad.round(6))
-    [ 2.  -4.   1.]
+    [ 2. -4.  1.]
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -64,13 +64,16 @@ def numerical_gradient(f, params, eps=1e-6, method="central"):
         raise ValueError(f"eps must be positive, got {eps}")
     for p in params:
         if not (isinstance(p, np.ndarray) and p.dtype == np.float64):
-            raise TypeError("numerical_gradient perturbs the arrays in place: pass float64 "
-                            f"ndarrays, got {type(p).__name__} of dtype {getattr(p, 'dtype', '?')}")
+            raise TypeError(
+                "numerical_gradient perturbs the arrays in place: pass float64 "
+                f"ndarrays, got {type(p).__name__} of dtype {getattr(p, 'dtype', '?')}"
+            )
     f_here = f() if method == "forward" else None  # eq. (46) needs C(w) once
     grads = []
     for p in params:
         grad = np.empty_like(p)
-        flat, grad_flat = p.reshape(-1), grad.reshape(-1)  # views: writing flat writes p
+        flat = p.reshape(-1)  # a view: writing flat[i] writes p
+        grad_flat = grad.reshape(-1)
         for i in range(flat.size):
             original = flat[i]
             try:
@@ -127,7 +130,9 @@ def relative_error(expected, actual, scale=0.0):
     1.0e+00 1.0e-03
     """
     if len(expected) != len(actual):
-        raise ValueError(f"got {len(expected)} expected arrays but {len(actual)} actual ones")
+        raise ValueError(
+            f"got {len(expected)} expected arrays but {len(actual)} actual ones"
+        )
     worst = 0.0
     for e, a in zip(expected, actual):
         e, a = np.asarray(e, dtype=np.float64), np.asarray(a, dtype=np.float64)
@@ -137,8 +142,12 @@ def relative_error(expected, actual, scale=0.0):
             return float("inf")  # a NaN must never pass a check
         difference = np.abs(e - a)
         denominator = np.maximum(np.maximum(np.abs(e), np.abs(a)), scale)
-        ratio = np.divide(difference, denominator, out=np.zeros_like(difference),
-                          where=denominator > 0)  # 0/0 (both entries 0) counts as 0
+        ratio = np.divide(
+            difference,
+            denominator,
+            out=np.zeros_like(difference),
+            where=denominator > 0,
+        )  # 0/0 (both entries 0) counts as 0
         if ratio.size:
             worst = max(worst, float(ratio.max()))
     return worst

@@ -27,7 +27,8 @@ def backprop_per_example(net, x, y):
 
     * BP1 (chap2, eq. ch2-bp1): :math:`\delta^L = \nabla_a C_x \odot \sigma'(z^L)`,
       computed by ``net.cost.delta``;
-    * BP2 (eq. ch2-bp2): :math:`\delta^l = ((w^{l+1})^T \delta^{l+1}) \odot \sigma'(z^l)`;
+    * BP2 (eq. ch2-bp2):
+      :math:`\delta^l = ((w^{l+1})^T \delta^{l+1}) \odot \sigma'(z^l)`;
     * BP3 (eq. ch2-bp3): :math:`\partial C_x / \partial b^l = \delta^l`;
     * BP4 (eq. ch2-bp4): :math:`\partial C_x / \partial w^l = \delta^l (a^{l-1})^T`.
 
@@ -49,7 +50,8 @@ def backprop_per_example(net, x, y):
     --------
     >>> from nndl_core.network import Network
     >>> net = Network([2, 3, 1], seed=0)
-    >>> nabla_b, nabla_w = backprop_per_example(net, np.array([0.5, -1.0]), np.array([1.0]))
+    >>> x, y = np.array([0.5, -1.0]), np.array([1.0])
+    >>> nabla_b, nabla_w = backprop_per_example(net, x, y)
     >>> [g.shape for g in nabla_w], [g.shape for g in nabla_b]
     ([(3, 2), (1, 3)], [(3, 1), (1, 1)])
     """
@@ -64,11 +66,12 @@ def backprop_per_example(net, x, y):
     nabla_b = [None] * len(net.biases)
     nabla_w = [None] * len(net.weights)
     delta = net.cost.delta(zs[-1], activations[-1], y)  # BP1
-    for l in range(len(net.weights) - 1, -1, -1):  # noqa: E741 (book's l); weights[l] is w^{l+2}
-        if l < len(net.weights) - 1:
+    last = len(net.weights) - 1
+    for l in range(last, -1, -1):  # noqa: E741 (the book's l); weights[l] is w^{l+2}
+        if l < last:
             delta = (net.weights[l + 1].T @ delta) * sigmoid_prime(zs[l])  # BP2
         nabla_b[l] = delta  # BP3
-        nabla_w[l] = delta @ activations[l].T  # BP4: (n_out, 1) @ (1, n_in), a_in * delta_out
+        nabla_w[l] = delta @ activations[l].T  # BP4: a column times a row
     return nabla_b, nabla_w
 
 
@@ -95,8 +98,10 @@ def update_mini_batch_per_example(net, x, y, eta):
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
-        raise ValueError(f"x and y must be matrices with one example per column, "
-                         f"got shapes {x.shape} and {y.shape}")
+        raise ValueError(
+            f"x and y must be matrices with one example per column, "
+            f"got shapes {x.shape} and {y.shape}"
+        )
     nabla_b = [np.zeros_like(b) for b in net.biases]
     nabla_w = [np.zeros_like(w) for w in net.weights]
     for i in range(x.shape[1]):  # the loop that the matrix form removes
@@ -114,6 +119,7 @@ def _column(v, n, name):
     """``v`` as an (n, 1) float64 column; ValueError naming ``name`` otherwise."""
     v = np.asarray(v, dtype=np.float64)
     if v.shape not in ((n,), (n, 1)):
-        raise ValueError(f"{name} must have shape ({n},) or ({n}, 1) for one example, "
-                         f"got {v.shape}")
+        raise ValueError(
+            f"{name} must have shape ({n},) or ({n}, 1) for one example, got {v.shape}"
+        )
     return v.reshape(n, 1)

@@ -24,6 +24,9 @@ __all__ = [
 INK = "#1f2933"  # text and outlines
 ACCENT = "#c2410c"  # highlighted edges and the book's numbers
 NEURON_FACE = "#f5f7fa"
+EDGE = "#9aa5b1"  # unhighlighted connections and guide lines
+_CENTRED = dict(ha="center", va="center", color=INK)  # text in a node
+_PATH = dict(color=ACCENT, marker="o", markersize=4, lw=1.5)  # descent steps
 
 
 def _new_axes(ax, figsize):
@@ -73,7 +76,8 @@ def show_digits(images, titles=None, *, ncols=None, scale=1.1):
     n = len(images)
     ncols = n if ncols is None else ncols
     nrows = -(-n // ncols)  # ceiling division
-    height = scale * nrows * (1.25 if titles is not None else 1.0)
+    lines = max((str(t).count("\n") + 1 for t in titles), default=0) if titles else 0
+    height = scale * nrows * (1.0 + 0.22 * lines)  # room for each row's titles
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(scale * ncols, height), facecolor="white", squeeze=False
     )
@@ -161,8 +165,8 @@ def plot_feature_quarters(image, *, scale=1.6):
     ]
     for ax, (data, title) in zip(axes, panels):
         ax.imshow(data, cmap="gray_r", vmin=0.0, vmax=1.0)
-        ax.axhline(row - 0.5, color="#9aa5b1", lw=0.8, ls=":")  # the cut
-        ax.axvline(col - 0.5, color="#9aa5b1", lw=0.8, ls=":")
+        ax.axhline(row - 0.5, color=EDGE, lw=0.8, ls=":")  # the cut
+        ax.axvline(col - 0.5, color=EDGE, lw=0.8, ls=":")
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(title, fontsize=9, color=INK)
@@ -233,43 +237,28 @@ def draw_network(nodes, edges, *, highlight=(), ax=None, figsize=(6, 3), radius=
         if kind == "neuron":
             shapes[name] = Circle((x, y), radius, facecolor=NEURON_FACE, edgecolor=INK)
             ax.add_patch(shapes[name])
-            ax.text(x, y, label, ha="center", va="center", fontsize=10, color=INK)
+            ax.text(x, y, label, fontsize=10, **_CENTRED)
         else:
             box = (
                 dict(boxstyle="round,pad=0.35", facecolor=NEURON_FACE, edgecolor=INK)
                 if kind == "box"
                 else dict(boxstyle="round,pad=0.2", facecolor="none", edgecolor="none")
             )
-            shapes[name] = ax.text(
-                x, y, label, ha="center", va="center", fontsize=10, color=INK, bbox=box
-            )
+            shapes[name] = ax.text(x, y, label, fontsize=10, bbox=box, **_CENTRED)
     for edge in edges:
         source, target, label = (*edge, None)[:3]
+        (x0, y0), (x1, y1) = nodes[source][:2], nodes[target][:2]
+        colour = ACCENT if (source, target) in highlight else INK
         arrow = FancyArrowPatch(
-            nodes[source][:2],
-            nodes[target][:2],
-            patchA=_patch(shapes[source]),
-            patchB=_patch(shapes[target]),
-            arrowstyle="-|>",
-            mutation_scale=10,
-            color=ACCENT if (source, target) in highlight else INK,
-            lw=1.0,
-            shrinkA=2,
-            shrinkB=2,
-            zorder=4,  # after the texts, whose boxes clip it
-        )
+            (x0, y0), (x1, y1), patchA=_patch(shapes[source]),
+            patchB=_patch(shapes[target]), arrowstyle="-|>", mutation_scale=10,
+            color=colour, lw=1.0, shrinkA=2, shrinkB=2,
+            zorder=4,  # drawn after the texts, whose boxes clip it
+        )  # fmt: skip
         ax.add_patch(arrow)
         if label:
-            (x0, y0), (x1, y1) = nodes[source][:2], nodes[target][:2]
-            ax.text(
-                0.55 * x0 + 0.45 * x1,
-                0.55 * y0 + 0.45 * y1 + 0.12,
-                label,
-                ha="center",
-                va="bottom",
-                fontsize=9,
-                color=arrow.get_edgecolor(),
-            )
+            x, y = 0.55 * x0 + 0.45 * x1, 0.55 * y0 + 0.45 * y1 + 0.12
+            ax.text(x, y, label, ha="center", va="bottom", fontsize=9, color=colour)
     xs = [spec[0] for spec in nodes.values()]
     ys = [spec[1] for spec in nodes.values()]
     ax.set_xlim(min(xs) - 0.8, max(xs) + 0.8)
@@ -283,16 +272,9 @@ def _patch(shape):
 
 
 def draw_layers(
-    sizes,
-    *,
-    layer_names=None,
-    max_shown=8,
-    highlight=None,
-    edge_label=None,
-    output_label=None,
-    ax=None,
-    figsize=None,
-):
+    sizes, *, layer_names=None, max_shown=8, highlight=None, edge_label=None,
+    output_label=None, ax=None, figsize=None,
+):  # fmt: skip
     """Draw a fully connected feedforward network, one column per layer.
 
     Parameters
@@ -331,37 +313,22 @@ def draw_layers(
         ys = (np.arange(m) - (m - 1) / 2)[::-1] * gap
         if n > m:  # leave a gap for the ellipsis above the last neuron
             ys[-1] -= 0.5 * gap
-            ax.text(
-                2.4 * l,
-                ys[-1] + 0.75 * gap,
-                "⋮",
-                ha="center",
-                va="center",
-                fontsize=13,
-                color=INK,
-            )
+            ax.text(2.4 * l, ys[-1] + 0.75 * gap, "⋮", fontsize=13, **_CENTRED)
         positions.append([(2.4 * l, y) for y in ys])
     for l in range(len(sizes) - 1):  # noqa: E741
         for k, (x0, y0) in enumerate(positions[l]):
             for j, (x1, y1) in enumerate(positions[l + 1]):
                 hot = highlight == (l, j, k)
-                ax.plot(
-                    [x0, x1],
-                    [y0, y1],
-                    color=ACCENT if hot else "#9aa5b1",
-                    lw=2.0 if hot else 0.6,
-                    zorder=2 if hot else 1,
+                style = (
+                    dict(color=ACCENT, lw=2.0, zorder=2)
+                    if hot
+                    else dict(color=EDGE, lw=0.6, zorder=1)
                 )
+                ax.plot([x0, x1], [y0, y1], **style)
                 if hot and edge_label:
-                    ax.text(
-                        (x0 + x1) / 2,
-                        (y0 + y1) / 2 + 0.15,
-                        edge_label,
-                        color=ACCENT,
-                        ha="center",
-                        va="bottom",
-                        fontsize=10,
-                    )
+                    x, y = (x0 + x1) / 2, (y0 + y1) / 2 + 0.15
+                    above_edge = dict(ha="center", va="bottom", color=ACCENT)
+                    ax.text(x, y, edge_label, fontsize=10, **above_edge)
     for column in positions:
         for x, y in column:
             ax.add_patch(
@@ -369,12 +336,8 @@ def draw_layers(
             )
     if output_label is not None:
         for x, y in positions[-1]:
-            ax.annotate(
-                "",
-                xy=(x + 1.0, y),
-                xytext=(x + radius, y),
-                arrowprops=dict(arrowstyle="-|>", color=INK, lw=1.0),
-            )
+            arrow = dict(arrowstyle="-|>", color=INK, lw=1.0)
+            ax.annotate("", xy=(x + 1.0, y), xytext=(x + radius, y), arrowprops=arrow)
         x, y = positions[-1][-1]
         ax.text(
             x + 1.1, y, output_label, ha="left", va="center", fontsize=10, color=INK
@@ -413,51 +376,19 @@ def plot_descent_bowl(path, *, extent=2.2):
     cost = v1**2 + v2**2
     fig = plt.figure(figsize=(9, 4), facecolor="white")
     bowl = fig.add_subplot(1, 2, 1, projection="3d", computed_zorder=False)
-    bowl.plot_surface(
-        v1,
-        v2,
-        cost,
-        cmap="Blues",
-        alpha=0.5,
-        linewidth=0,
-        rstride=2,
-        cstride=2,
-        zorder=1,
-    )
-    path_cost = path[:, 0] ** 2 + path[:, 1] ** 2
-    bowl.plot(
-        path[:, 0],
-        path[:, 1],
-        path_cost + 0.05,  # lifted a hair to sit on the surface
-        color=ACCENT,
-        marker="o",
-        markersize=4,
-        lw=1.5,
-        zorder=10,
-    )
+    surface = dict(cmap="Blues", alpha=0.5, linewidth=0, rstride=2, cstride=2)
+    bowl.plot_surface(v1, v2, cost, zorder=1, **surface)
+    lifted = path[:, 0] ** 2 + path[:, 1] ** 2 + 0.05  # a hair above the surface
+    bowl.plot(path[:, 0], path[:, 1], lifted, zorder=10, **_PATH)
     bowl.set_xlabel("$v_1$")
     bowl.set_ylabel("$v_2$")
     bowl.set_zlabel("$C$")
     bowl.view_init(elev=30, azim=-60)
     above = fig.add_subplot(1, 2, 2)
-    contours = above.contour(
-        v1,
-        v2,
-        cost,
-        levels=np.arange(0.5, 2 * extent**2, 1.0),
-        cmap="Blues",
-        linewidths=0.8,
-    )
+    levels = np.arange(0.5, 2 * extent**2, 1.0)
+    contours = above.contour(v1, v2, cost, levels=levels, cmap="Blues", linewidths=0.8)
     above.clabel(contours, fontsize=7, fmt="%.1f")
-    above.plot(
-        path[:, 0],
-        path[:, 1],
-        color=ACCENT,
-        marker="o",
-        markersize=4,
-        lw=1.5,
-        label="gradient-descent steps",
-    )
+    above.plot(path[:, 0], path[:, 1], label="gradient-descent steps", **_PATH)
     above.set_aspect("equal")
     above.set_xlabel("$v_1$")
     above.set_ylabel("$v_2$")
@@ -467,15 +398,9 @@ def plot_descent_bowl(path, *, extent=2.2):
 
 
 def plot_accuracy_curves(
-    curves,
-    *,
-    book_points=None,
-    book_label="the book",
-    ax=None,
-    ylim=None,
-    title=None,
-    figsize=(7, 3.6),
-):
+    curves, *, book_points=None, book_label="the book", ax=None, ylim=None,
+    title=None, figsize=(7, 3.6),
+):  # fmt: skip
     """Accuracy after each epoch, one line per run, with the book's numbers as markers.
 
     Epochs are numbered from 0, as in the book's transcripts ("Epoch 0" is the
@@ -497,22 +422,18 @@ def plot_accuracy_curves(
     matplotlib.figure.Figure
         One line per curve (plus one marker line for the book), y axis in percent.
     """
+    from matplotlib.ticker import MaxNLocator
+
     fig, ax = _new_axes(ax, figsize)
     for label, accuracy in curves.items():
         accuracy = 100 * np.asarray(accuracy, dtype=np.float64)
         ax.plot(np.arange(len(accuracy)), accuracy, lw=1.3, label=label)
     if book_points:
         epochs = sorted(book_points)
-        ax.plot(
-            epochs,
-            [100 * book_points[e] for e in epochs],
-            ls="none",
-            marker="D",
-            color=ACCENT,
-            markersize=6,
-            label=book_label,
-            zorder=5,
-        )
+        percent = [100 * book_points[e] for e in epochs]
+        book_style = dict(ls="none", marker="D", color=ACCENT, markersize=6, zorder=5)
+        ax.plot(epochs, percent, label=book_label, **book_style)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole
     ax.set_xlabel("epoch")
     ax.set_ylabel("test accuracy (%)")
     if ylim is not None:

@@ -36,7 +36,9 @@ RADIUS = 0.22
 def _figure(ncols=1, figsize=(5, 3)):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, ncols, figsize=figsize, facecolor="white", squeeze=False)
+    fig, axes = plt.subplots(
+        1, ncols, figsize=figsize, facecolor="white", squeeze=False
+    )
     for ax in axes.ravel():
         ax.set_aspect("equal")
         ax.set_axis_off()
@@ -46,13 +48,18 @@ def _figure(ncols=1, figsize=(5, 3)):
 def _positions(sizes):
     """``{(layer, neuron): (x, y)}`` with layers and neurons counted from 1."""
     return {
-        (l + 1, j + 1): (l * LAYER_GAP, NEURON_GAP * ((n - 1) / 2 - j))  # centred columns
+        (l + 1, j + 1): (
+            l * LAYER_GAP,
+            NEURON_GAP * ((n - 1) / 2 - j),
+        )  # centred columns
         for l, n in enumerate(sizes)  # noqa: E741 (the book's l)
         for j in range(n)
     }
 
 
-def _draw_layers(ax, sizes, *, edges=None, neurons=None, layer_names=None, names_below=False):
+def _draw_layers(
+    ax, sizes, *, edges=None, neurons=None, layer_names=None, names_below=False
+):
     """Draw a fully connected network; return neuron positions.
 
     ``edges`` maps ``(layer, j, k)`` (the edge from neuron ``k`` of layer
@@ -68,12 +75,18 @@ def _draw_layers(ax, sizes, *, edges=None, neurons=None, layer_names=None, names
             for k in range(1, sizes[l - 2] + 1):
                 colour = edges.get((l, j, k))
                 (x0, y0), (x1, y1) = pos[(l - 1, k)], pos[(l, j)]
-                ax.plot([x0 + RADIUS, x1 - RADIUS], [y0, y1],
-                        color=colour or FAINT, lw=2.2 if colour else 0.8,
-                        zorder=2 if colour else 1)
+                ax.plot(
+                    [x0 + RADIUS, x1 - RADIUS],
+                    [y0, y1],
+                    color=colour or FAINT,
+                    lw=2.2 if colour else 0.8,
+                    zorder=2 if colour else 1,
+                )
     for (l, j), (x, y) in pos.items():  # noqa: E741
         face = neurons.get((l, j), NEURON_FACE)
-        ax.add_patch(Circle((x, y), RADIUS, facecolor=face, edgecolor=INK, lw=1.2, zorder=3))
+        ax.add_patch(
+            Circle((x, y), RADIUS, facecolor=face, edgecolor=INK, lw=1.2, zorder=3)
+        )
     if layer_names:
         ys = [y for _, y in pos.values()]
         y, va = (min(ys) - 0.6, "top") if names_below else (max(ys) + 0.7, "bottom")
@@ -102,85 +115,199 @@ def plot_weight_notation():
     fig, (left, right) = _figure(2, figsize=(9.5, 3.6))
     pos = _draw_layers(left, sizes, edges={(3, 2, 4): ACCENT}, layer_names=names)
     (x0, y0), (x1, y1) = pos[(2, 4)], pos[(3, 2)]
-    left.annotate(r"$w^3_{24}$", xy=((x0 + x1) / 2, (y0 + y1) / 2), xytext=(x1 + 0.4, y0 - 0.6),
-                  fontsize=15, color=ACCENT, ha="left", va="center",
-                  arrowprops=dict(arrowstyle="->", color=ACCENT, lw=1.2))
-    left.text(x1 + 0.4, y0 - 1.2, "from neuron 4 in layer 2\nto neuron 2 in layer 3",
-              fontsize=9, color=INK, ha="left", va="center")
+    left.annotate(
+        r"$w^3_{24}$",
+        xy=((x0 + x1) / 2, (y0 + y1) / 2),
+        xytext=(x1 + 0.4, y0 - 0.6),
+        fontsize=15,
+        color=ACCENT,
+        ha="left",
+        va="center",
+        arrowprops=dict(arrowstyle="->", color=ACCENT, lw=1.2),
+    )
+    left.text(
+        x1 + 0.4,
+        y0 - 1.2,
+        "from neuron 4 in layer 2\nto neuron 2 in layer 3",
+        fontsize=9,
+        color=INK,
+        ha="left",
+        va="center",
+    )
     _frame(left, pos, right=2.6, bottom=1.0)
-    pos = _draw_layers(right, sizes, neurons={(2, 3): "#fde7d9", (3, 1): "#dbe4ff"},
-                       layer_names=names)
+    pos = _draw_layers(
+        right, sizes, neurons={(2, 3): "#fde7d9", (3, 1): "#dbe4ff"}, layer_names=names
+    )
     x, y = pos[(2, 3)]
-    right.annotate(r"$b^2_3,\ a^2_3$", xy=(x, y - RADIUS), xytext=(x - 0.9, y - 1.3),
-                   fontsize=14, color=ACCENT, ha="center", va="center",
-                   arrowprops=dict(arrowstyle="->", color=ACCENT, lw=1.2))
+    right.annotate(
+        r"$b^2_3,\ a^2_3$",
+        xy=(x, y - RADIUS),
+        xytext=(x - 0.9, y - 1.3),
+        fontsize=14,
+        color=ACCENT,
+        ha="center",
+        va="center",
+        arrowprops=dict(arrowstyle="->", color=ACCENT, lw=1.2),
+    )
     x, y = pos[(3, 1)]
-    right.annotate(r"$a^3_1$", xy=(x + RADIUS, y), xytext=(x + 1.0, y + 0.4),
-                   fontsize=14, color=SECOND, ha="left", va="center",
-                   arrowprops=dict(arrowstyle="->", color=SECOND, lw=1.2))
+    right.annotate(
+        r"$a^3_1$",
+        xy=(x + RADIUS, y),
+        xytext=(x + 1.0, y + 0.4),
+        fontsize=14,
+        color=SECOND,
+        ha="left",
+        va="center",
+        arrowprops=dict(arrowstyle="->", color=SECOND, lw=1.2),
+    )
     _frame(right, pos, right=1.8, bottom=1.0)
     fig.tight_layout()
     return fig
 
 
 def plot_cost_of_outputs():
-    """The cost :math:`C` sees the network only through the output activations :math:`a^L`."""
+    """The cost :math:`C` sees the network only through the output activations."""
     from matplotlib.patches import FancyBboxPatch
 
     fig, (ax,) = _figure(1, figsize=(6.4, 3.0))
     pos = _draw_layers(ax, (4, 3), layer_names=["layer L - 1", "output layer L"])
     box_x, box_y = 2 * LAYER_GAP + 0.3, 0.0
-    ax.add_patch(FancyBboxPatch((box_x - 0.55, box_y - 0.4), 1.4, 0.8,
-                                boxstyle="round,pad=0.1", facecolor="#fde7d9",
-                                edgecolor=ACCENT, lw=1.4))
-    ax.text(box_x + 0.15, box_y, r"$C(a^L)$", ha="center", va="center", fontsize=14, color=INK)
+    ax.add_patch(
+        FancyBboxPatch(
+            (box_x - 0.55, box_y - 0.4),
+            1.4,
+            0.8,
+            boxstyle="round,pad=0.1",
+            facecolor="#fde7d9",
+            edgecolor=ACCENT,
+            lw=1.4,
+        )
+    )
+    ax.text(
+        box_x + 0.15,
+        box_y,
+        r"$C(a^L)$",
+        ha="center",
+        va="center",
+        fontsize=14,
+        color=INK,
+    )
     for j in (1, 2, 3):
         x, y = pos[(2, j)]
-        ax.text(x - 0.05, y + 0.36, rf"$a^L_{j}$", ha="center", va="bottom", fontsize=11,
-                color=SECOND)
-        ax.annotate("", xy=(box_x - 0.62, box_y + 0.15 * (2 - j)), xytext=(x + RADIUS, y),
-                    arrowprops=dict(arrowstyle="->", color=INK, lw=1.1))
-    ax.text(box_x + 0.15, box_y - 0.75, "y is fixed", ha="center", va="top", fontsize=9,
-            color=INK, style="italic")
+        ax.text(
+            x - 0.05,
+            y + 0.36,
+            rf"$a^L_{j}$",
+            ha="center",
+            va="bottom",
+            fontsize=11,
+            color=SECOND,
+        )
+        ax.annotate(
+            "",
+            xy=(box_x - 0.62, box_y + 0.15 * (2 - j)),
+            xytext=(x + RADIUS, y),
+            arrowprops=dict(arrowstyle="->", color=INK, lw=1.1),
+        )
+    ax.text(
+        box_x + 0.15,
+        box_y - 0.75,
+        "y is fixed",
+        ha="center",
+        va="top",
+        fontsize=9,
+        color=INK,
+        style="italic",
+    )
     _frame(ax, pos, right=3.4)
     fig.tight_layout()
     return fig
 
 
 def plot_demon():
-    """A demon sits at neuron :math:`j` of layer :math:`l` and adds :math:`\\Delta z^l_j`."""
+    """A demon at neuron :math:`j` of layer :math:`l` adds :math:`\\Delta z^l_j`."""
     sizes = (3, 4, 4, 2)
     fig, (ax,) = _figure(1, figsize=(7.2, 3.6))
-    pos = _draw_layers(ax, sizes, neurons={(3, 2): "#fde7d9"},
-                       edges={(4, j, 2): ACCENT for j in (1, 2)},
-                       layer_names=["", "", "layer l", "layer L"], names_below=True)
+    pos = _draw_layers(
+        ax,
+        sizes,
+        neurons={(3, 2): "#fde7d9"},
+        edges={(4, j, 2): ACCENT for j in (1, 2)},
+        layer_names=["", "", "layer l", "layer L"],
+        names_below=True,
+    )
     x, y = pos[(3, 2)]
     ax.plot([x - 0.05], [y + 0.52], marker="*", markersize=16, color=ACCENT, zorder=4)
-    ax.text(x - 0.05, y + 1.42, "demon:\n" + r"$z^l_j \to z^l_j + \Delta z^l_j$",
-            ha="center", va="bottom", fontsize=10, color=ACCENT)
+    ax.text(
+        x - 0.05,
+        y + 1.42,
+        "demon:\n" + r"$z^l_j \to z^l_j + \Delta z^l_j$",
+        ha="center",
+        va="bottom",
+        fontsize=10,
+        color=ACCENT,
+    )
     xo = pos[(4, 1)][0]
-    ax.text(xo + 0.6, 0.0, r"$\Delta C \approx \dfrac{\partial C}{\partial z^l_j}\,\Delta z^l_j$",
-            ha="left", va="center", fontsize=13, color=INK)
+    ax.text(
+        xo + 0.6,
+        0.0,
+        r"$\Delta C \approx \dfrac{\partial C}{\partial z^l_j}\,\Delta z^l_j$",
+        ha="left",
+        va="center",
+        fontsize=13,
+        color=INK,
+    )
     _frame(ax, pos, right=2.8, top=1.8, bottom=0.8)
     fig.tight_layout()
     return fig
 
 
 def plot_ain_dout():
-    """One weight and the two neurons it joins: :math:`\\partial C/\\partial w = a_{in}\\delta_{out}`."""
+    """One weight and the two neurons it joins (BP4 in short form).
+
+    The drawing shows :math:`\\partial C/\\partial w = a_{in}\\delta_{out}`.
+    """
     from matplotlib.patches import Circle
 
     fig, (ax,) = _figure(1, figsize=(5.2, 2.0))
     for x, face in ((0.0, "#dbe4ff"), (3.0, "#fde7d9")):
-        ax.add_patch(Circle((x, 0), 0.32, facecolor=face, edgecolor=INK, lw=1.2, zorder=3))
-    ax.annotate("", xy=(2.66, 0), xytext=(0.34, 0),
-                arrowprops=dict(arrowstyle="->", color=INK, lw=1.6))
+        ax.add_patch(
+            Circle((x, 0), 0.32, facecolor=face, edgecolor=INK, lw=1.2, zorder=3)
+        )
+    ax.annotate(
+        "",
+        xy=(2.66, 0),
+        xytext=(0.34, 0),
+        arrowprops=dict(arrowstyle="->", color=INK, lw=1.6),
+    )
     ax.text(1.5, 0.16, "$w$", ha="center", va="bottom", fontsize=14, color=INK)
-    ax.text(0.0, -0.55, r"$a_{\mathrm{in}}$", ha="center", va="top", fontsize=14, color=SECOND)
-    ax.text(3.0, -0.55, r"$\delta_{\mathrm{out}}$", ha="center", va="top", fontsize=14,
-            color=ACCENT)
-    ax.text(1.5, -1.35, r"$\dfrac{\partial C}{\partial w} = a_{\mathrm{in}}\,\delta_{\mathrm{out}}$",
-            ha="center", va="top", fontsize=14, color=INK)
+    ax.text(
+        0.0,
+        -0.55,
+        r"$a_{\mathrm{in}}$",
+        ha="center",
+        va="top",
+        fontsize=14,
+        color=SECOND,
+    )
+    ax.text(
+        3.0,
+        -0.55,
+        r"$\delta_{\mathrm{out}}$",
+        ha="center",
+        va="top",
+        fontsize=14,
+        color=ACCENT,
+    )
+    ax.text(
+        1.5,
+        -1.35,
+        r"$\dfrac{\partial C}{\partial w} = a_{\mathrm{in}}\,\delta_{\mathrm{out}}$",
+        ha="center",
+        va="top",
+        fontsize=14,
+        color=INK,
+    )
     ax.set_xlim(-0.8, 3.8)
     ax.set_ylim(-2.4, 0.7)
     fig.tight_layout()
@@ -195,8 +322,12 @@ def plot_perturbation():
     on up to the output layer, and with it the cost :math:`C`.
     """
     sizes = (3, 4, 4, 3)
-    titles = [r"(a) $\Delta w^l_{jk}$", r"(b) $\Delta a^l_j$", r"(c) $\Delta a^{l+1}$",
-              r"(d) $\Delta a^L$ and $\Delta C$"]
+    titles = [
+        r"(a) $\Delta w^l_{jk}$",
+        r"(b) $\Delta a^l_j$",
+        r"(c) $\Delta a^{l+1}$",
+        r"(d) $\Delta a^L$ and $\Delta C$",
+    ]
     fig, axes = _figure(4, figsize=(13.0, 2.9))
     touched = {(2, 2, 3): ACCENT}
     for stage, (ax, title) in enumerate(zip(axes, titles)):
@@ -209,14 +340,31 @@ def plot_perturbation():
         if stage >= 3:
             edges.update({(4, m, q): ACCENT for m in range(1, 4) for q in range(1, 5)})
             neurons.update({(4, m): "#fde7d9" for m in range(1, 4)})
-        pos = _draw_layers(ax, sizes, edges=edges, neurons=neurons,
-                           layer_names=["$l-1$", "$l$", "$l+1$", "$L$"], names_below=True)
+        pos = _draw_layers(
+            ax,
+            sizes,
+            edges=edges,
+            neurons=neurons,
+            layer_names=["$l-1$", "$l$", "$l+1$", "$L$"],
+            names_below=True,
+        )
         if stage >= 3:
-            ax.text(pos[(4, 2)][0] + 0.9, 0.0, r"$C$", fontsize=16, color=ACCENT, va="center")
+            ax.text(
+                pos[(4, 2)][0] + 0.9,
+                0.0,
+                r"$C$",
+                fontsize=16,
+                color=ACCENT,
+                va="center",
+            )
             for m in range(1, 4):
                 x, y = pos[(4, m)]
-                ax.annotate("", xy=(x + 0.85, 0.0), xytext=(x + RADIUS, y),
-                            arrowprops=dict(arrowstyle="->", color=ACCENT, lw=1.0))
+                ax.annotate(
+                    "",
+                    xy=(x + 0.85, 0.0),
+                    xytext=(x + RADIUS, y),
+                    arrowprops=dict(arrowstyle="->", color=ACCENT, lw=1.0),
+                )
         ax.set_title(title, fontsize=11, color=INK)
         _frame(ax, pos, right=1.2, top=0.3, bottom=0.7)
     fig.tight_layout()
@@ -224,31 +372,66 @@ def plot_perturbation():
 
 
 def plot_path():
-    """One path from :math:`w^l_{jk}` to the cost, each step labelled with its rate factor."""
+    """One path from :math:`w^l_{jk}` to the cost, each step with its rate factor."""
     sizes = (3, 4, 4, 3)
     fig, (ax,) = _figure(1, figsize=(9.6, 4.2))
     path = [(1, 3), (2, 2), (3, 4), (4, 1)]  # k in l-1, j in l, q in l+1, m in L
     edges = {(b[0], b[1], a[1]): ACCENT for a, b in zip(path, path[1:])}
-    pos = _draw_layers(ax, sizes, edges=edges, neurons={p: "#fde7d9" for p in path[1:]},
-                       layer_names=["layer l - 1", "layer l", "layer l + 1", "layer L"])
-    labels = [r"$\dfrac{\partial a^l_j}{\partial w^l_{jk}}$",
-              r"$\dfrac{\partial a^{l+1}_q}{\partial a^l_j}$",
-              r"$\dfrac{\partial a^L_m}{\partial a^{l+1}_q}$"]
+    pos = _draw_layers(
+        ax,
+        sizes,
+        edges=edges,
+        neurons={p: "#fde7d9" for p in path[1:]},
+        layer_names=["layer l - 1", "layer l", "layer l + 1", "layer L"],
+    )
+    labels = [
+        r"$\dfrac{\partial a^l_j}{\partial w^l_{jk}}$",
+        r"$\dfrac{\partial a^{l+1}_q}{\partial a^l_j}$",
+        r"$\dfrac{\partial a^L_m}{\partial a^{l+1}_q}$",
+    ]
     offsets = [(-0.1, -0.75), (0.0, -0.85), (0.0, 0.95)]
     for (a, b), label, (dx, dy) in zip(zip(path, path[1:]), labels, offsets):
         (x0, y0), (x1, y1) = pos[a], pos[b]
-        ax.text((x0 + x1) / 2 + dx, (y0 + y1) / 2 + dy, label, ha="center", va="center",
-                fontsize=12, color=ACCENT,
-                bbox=dict(facecolor="white", edgecolor="none", pad=1.0), zorder=5)
+        ax.text(
+            (x0 + x1) / 2 + dx,
+            (y0 + y1) / 2 + dy,
+            label,
+            ha="center",
+            va="center",
+            fontsize=12,
+            color=ACCENT,
+            bbox=dict(facecolor="white", edgecolor="none", pad=1.0),
+            zorder=5,
+        )
     for name, (layer, neuron) in zip("kjqm", path):
         x, y = pos[(layer, neuron)]
-        ax.text(x, y, f"${name}$", ha="center", va="center", fontsize=10, color=INK, zorder=4)
+        ax.text(
+            x,
+            y,
+            f"${name}$",
+            ha="center",
+            va="center",
+            fontsize=10,
+            color=INK,
+            zorder=4,
+        )
     x, y = pos[path[-1]]
-    ax.annotate("", xy=(x + 1.35, y), xytext=(x + RADIUS, y),
-                arrowprops=dict(arrowstyle="->", color=ACCENT, lw=1.6))
+    ax.annotate(
+        "",
+        xy=(x + 1.35, y),
+        xytext=(x + RADIUS, y),
+        arrowprops=dict(arrowstyle="->", color=ACCENT, lw=1.6),
+    )
     ax.text(x + 1.45, y, "$C$", fontsize=16, color=ACCENT, va="center")
-    ax.text(x + 0.75, y + 0.55, r"$\dfrac{\partial C}{\partial a^L_m}$", ha="center",
-            va="bottom", fontsize=12, color=ACCENT)
+    ax.text(
+        x + 0.75,
+        y + 0.55,
+        r"$\dfrac{\partial C}{\partial a^L_m}$",
+        ha="center",
+        va="bottom",
+        fontsize=12,
+        color=ACCENT,
+    )
     _frame(ax, pos, right=2.0, top=1.1)
     fig.tight_layout()
     return fig
@@ -286,7 +469,9 @@ def plot_finite_diff_timings(rows):
     left.legend(frameon=False, fontsize=9)
     ratio = t_fd / t_bp
     right.loglog(n, ratio, "o-", color=ACCENT, label="measured ratio")
-    right.loglog(n, ratio[-1] * n / n[-1], ":", color=INK, label="proportional to the count")
+    right.loglog(
+        n, ratio[-1] * n / n[-1], ":", color=INK, label="proportional to the count"
+    )
     right.set_xlabel("number of weights and biases")
     right.set_ylabel("finite differences / backprop")
     right.legend(frameon=False, fontsize=9)

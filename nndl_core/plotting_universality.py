@@ -15,6 +15,7 @@ from . import universality as u
 __all__ = [
     "DESIGN_INIT",
     "GRID",
+    "WIDGETS",
     "XS",
     "design_figure",
     "error_vs_n_figure",
@@ -39,6 +40,44 @@ DESIGN_INIT = {"h1": -0.6, "h2": 1.2, "h3": 0.4, "h4": -1.3, "h5": 0.9}
 """Starting heights of the design challenge (the book draws random ones)."""
 
 C1, C2, MARK = "#0969da", "#bf3989", "#9a6700"
+
+WIDGETS = {
+    "ch4-w-neuron": ("neuron", {"w": 8, "b": -4}, {}),
+    "ch4-w-steep": ("neuron", {"w": 100, "b": -40}, {}),
+    "ch4-w-step": ("step", {"s": 0.4}, {}),
+    "ch4-w-pair": ("pair", {"s1": 0.4, "s2": 0.6, "w1": 0.6, "w2": 1.2}, {}),
+    "ch4-w-bump": ("bumps", {"s1": 0.4, "t1": 0.6, "h1": 0.6}, {"bumps": 1}),
+    "ch4-w-double-bump": (
+        "bumps",
+        {"s1": 0.4, "t1": 0.6, "h1": -1.2, "s2": 0.7, "t2": 0.9, "h2": 0.3},
+        {"bumps": 2},
+    ),
+    "ch4-w-five-bumps": (
+        "bumps",
+        {"h1": 1.2, "h2": -0.3, "h3": 0.8, "h4": -1.1, "h5": 0.5},
+        {
+            "bumps": 5,
+            "fixedSteps": [[0, 0.2], [0.2, 0.4], [0.4, 0.6], [0.6, 0.8], [0.8, 1]],
+        },
+    ),
+    "ch4-w-design": ("design", DESIGN_INIT, {}),
+    "ch4-w-approx": ("approx", {"n": 5, "logw": 3, "m": 1}, {}),
+    "ch4-w-2d-neuron": ("surface", {"w1": 8, "w2": 0, "b": -5}, {"mode": "neuron"}),
+    "ch4-w-xstep": ("surface", {"s": 0.5}, {"mode": "xstep"}),
+    "ch4-w-ystep": ("surface", {"s": 0.5}, {"mode": "ystep"}),
+    "ch4-w-xbump": ("surface", {"s1": 0.3, "s2": 0.7, "h": 0.6}, {"mode": "xbump"}),
+    "ch4-w-ybump": ("surface", {"s1": 0.3, "s2": 0.7, "h": 0.6}, {"mode": "ybump"}),
+    "ch4-w-xybump": ("surface", {"h": 0.3}, {"mode": "xybump"}),
+    "ch4-w-tower": ("surface", {"h": 0.3, "b": -0.5}, {"mode": "tower"}),
+    "ch4-w-two-towers": ("surface", {"w1": 0.7, "w2": 0.5}, {"mode": "twotowers"}),
+    "ch4-w-towers": ("surface", {"n": 4, "m": 1}, {"mode": "towers"}),
+    "ch4-w-ramp": ("neuron", {"w": 6, "b": -3}, {"activation": "sigmoid_like"}),
+}
+"""Every widget of the chapter: id -> (kind, initial slider values, config).
+
+The page's raw-HTML blocks repeat these (the browser tests check that they
+agree); the static figures are drawn from this table.
+"""
 
 
 def _pairs(state, config):

@@ -8,12 +8,12 @@ Every kernel module writes ``@njit(**NJIT_OPTIONS)``; a test
   compiling again. A page that trains pays the compile once per machine.
 * No ``fastmath``: it lets LLVM reassociate sums and assume there are no NaNs
   or infinities, and the kernels are tested equal to the NumPy references at
-  ``rtol=1e-12``. (With ``fastmath=True`` even ``np.isnan`` can return False.)
-* No ``parallel``: one SGD mini-batch of ten MNIST images is about 20
-  microseconds of work, less than the cost of waking a second thread, and
-  the mini-batches of an epoch must run in order. Add a ``NJIT_PARALLEL_OPTIONS``
-  here only for a kernel whose threads each write their own outputs, so that
-  results stay deterministic.
+  ``rtol=1e-12``. (With fastmath on, even ``np.isnan`` can return False.)
+* No ``parallel``: an SGD mini-batch of ten MNIST images is some 20
+  microseconds of work, too little to share, and the mini-batches of an
+  epoch run in order. Add an ``NJIT_PARALLEL_OPTIONS`` here only for a kernel
+  whose threads each write their own outputs, so that results do not depend
+  on the number of threads.
 """
 
 __all__ = ["NJIT_OPTIONS"]

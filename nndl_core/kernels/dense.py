@@ -20,30 +20,33 @@ shape (m, n) holds one example's activations per row.
 Why it is fast
 --------------
 About 80% of MNIST's pixels are exactly 0.0, and a product with an exact zero
-adds nothing to a sum. So before each layer the kernels gather the nonzero
-inputs of the whole mini-batch *by input neuron* (:func:`sparse_columns`, a
-compressed-sparse-column list of ``(example, value)`` entries). Then
+adds nothing to a sum. So the kernels list each example's nonzero inputs
+(:func:`sparse_rows`) and
 
-* forward (eq. 25), each nonzero input ``k`` adds ``value * w_t[k]`` to its
-  example's row of ``z``; consecutive entries go to different examples, so
-  the additions do not wait for each other;
-* backward (BP4), the gradient row ``nabla_w_t[k] = sum(value * delta[example])``
-  is summed over column ``k``'s few entries and written once;
+* forward (eq. 25), ``z = sum_k a_k w_t[k]`` runs over those inputs only,
+  four at a time, so that ``z`` is loaded and stored once per four rows;
+* backward (BP4), the same entries regrouped by input neuron
+  (:func:`sparse_columns`) give ``nabla_w_t[k] = sum_e a_k(e) delta(e)``,
+  one row of the gradient at a time;
 * the update ``w -> w - (eta/m) nabla_w`` of ``update_mini_batch`` touches
   only the rows ``k`` that had a nonzero input in the mini-batch: the others
   have a zero gradient, and ``w - (eta/m) * 0.0 == w``. (With L2 decay every
   row changes, and every row is updated.)
 
-Skipping exact zeros changes nothing but the order of summation, so the
-results agree with the reference to rounding. One compiled call runs a whole
-epoch; the workspace is a few small arrays that stay in the CPU's caches.
+Skipping exact zeros and grouping the additions change nothing but the order
+of summation, so the results agree with the reference to rounding. One
+compiled call runs a whole epoch, on one core, in a workspace that stays in
+the CPU's caches. (Listing the nonzero pixels ahead on both cores was tried:
+on a busy two-core machine every parallel region waits for a descheduled
+thread, and the epoch took five times longer.)
 
 Versions
 --------
-1. One example at a time, nonzero inputs skipped, nabla accumulated row by
-   row (about 0.27 s per MNIST epoch; replaced).
-2. This file: one mini-batch at a time through the column lists above
-   (see ``nndl_core.bench`` for its time).
+1. One example at a time, nonzero inputs skipped, gradient accumulated per
+   example (0.27 s per MNIST epoch; replaced).
+2. A mini-batch at a time, forward and backward both over the inputs grouped
+   by neuron, each entry a separate pass over ``z`` (0.26 s; replaced).
+3. This file (see ``nndl_core.bench`` for its time).
 """
 
 from collections import namedtuple
@@ -69,6 +72,7 @@ __all__ = [
     "nonzero_indices",
     "pack",
     "sparse_columns",
+    "sparse_rows",
     "train_epoch",
     "train_epoch_kernel",
     "unpack",
@@ -77,17 +81,25 @@ __all__ = [
 COSTS = {"quadratic": 0, "cross_entropy": 1}
 QUADRATIC = COSTS["quadratic"]
 
-FEEDFORWARD_CHUNK = 64  # examples per pass in feedforward_kernel
+FEEDFORWARD_CHUNK = 500  # examples per pass in feedforward_kernel
 
-Layout = namedtuple("Layout", ["sizes", "w_offsets", "b_offsets", "node_offsets"])
+PAD = 8  # rows of w_t, z and delta are padded to a multiple of 8 float64s
+
+Layout = namedtuple(
+    "Layout", ["sizes", "widths", "w_offsets", "b_offsets", "node_offsets"]
+)
 Layout.__doc__ = """Where each layer lives in the flat buffers (int64 arrays).
 
-``sizes`` (n_layers + 1,): neurons per layer, input first.
+``sizes`` (n_layers + 1,): neurons per layer, input first. ``widths``: the
+same rounded up to a multiple of ``PAD``. A weight layer's ``w_t`` has shape
+(sizes[l], widths[l+1]) and its ``b`` shape (widths[l+1],); the padding
+columns are zero and stay zero (their deltas are zero), and they let every
+loop over a row run in whole vector steps with no scalar remainder.
 ``w_offsets[l]``, ``b_offsets[l]``: where ``w_t`` and ``b`` of weight layer
 ``l`` start in ``params`` (and in ``nabla``, which has the same layout).
 ``node_offsets[l]``: where neuron layer ``l`` starts in a vector holding one
-value per neuron; a workspace block for a mini-batch of up to ``capacity``
-examples starts at ``capacity * node_offsets[l]``.
+value per (padded) neuron; a workspace block of ``capacity`` rows for
+layer ``l`` starts at ``capacity * node_offsets[l]``.
 """
 
 Workspace = namedtuple(
@@ -95,42 +107,30 @@ Workspace = namedtuple(
     [
         "activations",
         "deltas",
-        "y",
         "nonzero",
         "nonzero_values",
         "n_nonzero",
         "column_starts",
-        "cursor",
         "rows",
         "n_rows",
         "entry_example",
         "entry_value",
+        "cursor",
         "all_rows",
     ],
 )
 Workspace.__doc__ = """Scratch arrays for mini-batches of up to ``capacity`` examples.
 
-``activations``, ``deltas``: blocks (capacity, sizes[l]) of :math:`a^l` and
-:math:`\\delta^l`; ``y``: (capacity, n_out) desired outputs. For the input of
-each weight layer ``l`` (see :func:`sparse_rows`, :func:`sparse_columns`):
-``nonzero``, ``nonzero_values`` and ``n_nonzero[l]`` list each example's
-nonzero inputs; ``column_starts``,
-``entry_example`` and ``entry_value`` are the column lists; ``rows[...]`` and
-``n_rows[l]`` list the inputs that are nonzero somewhere in the mini-batch;
-``cursor`` is a counter per input. ``all_rows`` is ``arange(max(sizes))``.
+``activations``, ``deltas``: blocks (capacity, widths[l]) of :math:`a^l` and
+:math:`\\delta^l` per neuron layer. For the input of each hidden weight layer:
+``nonzero``, ``nonzero_values``, ``n_nonzero[l]`` (:func:`sparse_rows`). For
+the input of every weight layer: ``column_starts``, ``rows``, ``n_rows[l]``,
+``entry_example``, ``entry_value`` (:func:`sparse_columns`), and ``cursor``,
+a counter per input. ``all_rows`` is ``arange(max(sizes + [capacity]))``.
 """
 
 
-# --- one layer, one mini-batch ------------------------------------------------
-
-
-@njit(**NJIT_OPTIONS)
-def _sigmoid(z):
-    """Scalar sigmoid in the branch form of ``activations.sigmoid`` (stable)."""
-    if z >= 0.0:
-        return 1.0 / (1.0 + np.exp(-z))
-    e = np.exp(z)
-    return e / (1.0 + e)
+# --- finding the nonzero inputs ---------------------------------------------
 
 
 @njit(**NJIT_OPTIONS)
@@ -149,106 +149,93 @@ def nonzero_indices(a, nonzero, values):
 
 
 @njit(**NJIT_OPTIONS)
-def sparse_rows(inputs, row_ids, nonzero, values, n_nonzero, counts):
-    """List each example's nonzero inputs; count the examples where each is nonzero.
+def sparse_rows(inputs, row_ids, n_in, nonzero, values, n_nonzero):
+    """List the nonzero inputs of each example ``inputs[row_ids[b], :n_in]``.
 
-    Example ``b`` of the mini-batch is ``inputs[row_ids[b]]``; its nonzero
-    inputs are ``nonzero[b, :n_nonzero[b]]`` with values ``values[b, ...]``
-    (compressed sparse rows). ``counts[k]`` is the number of examples whose
-    input ``k`` is nonzero.
+    Example ``b``'s are ``nonzero[b, :n_nonzero[b]]``, with values
+    ``values[b, :n_nonzero[b]]`` (compressed sparse rows).
     """
-    counts[:] = 0
     for b in range(row_ids.shape[0]):
-        n_nonzero[b] = nonzero_indices(inputs[row_ids[b]], nonzero[b], values[b])
-        for i in range(n_nonzero[b]):
-            counts[nonzero[b, i]] += 1
-
-
-@njit(**NJIT_OPTIONS)
-def _column_starts(counts, column_starts, rows):
-    """Turn counts into starts (a running sum); list the nonempty columns in ``rows``.
-
-    Leaves ``counts`` holding the starts, ready to serve as write cursors.
-    Returns the number of nonempty columns.
-    """
-    start = 0
-    n_rows = 0
-    for k in range(counts.shape[0]):
-        count = counts[k]
-        column_starts[k] = start
-        counts[k] = start
-        rows[n_rows] = k
-        n_rows += count > 0
-        start += count
-    column_starts[counts.shape[0]] = start
-    return n_rows
+        a = inputs[row_ids[b]][:n_in]
+        n_nonzero[b] = nonzero_indices(a, nonzero[b], values[b])
 
 
 @njit(**NJIT_OPTIONS)
 def sparse_columns(
     nonzero, values, n_nonzero, cursor, column_starts, rows, example, value
 ):
-    """Regroup the rows of :func:`sparse_rows` by input neuron.
+    """Regroup the rows of :func:`sparse_rows` by input neuron; return ``n_rows``.
 
-    ``cursor`` comes in holding :func:`sparse_rows`' counts. Fills
-    ``column_starts`` (n_in + 1,): column ``k``'s entries are ``(example[p],
-    value[p])`` for ``column_starts[k] <= p < column_starts[k+1]``, in
-    increasing example order; and ``rows`` with the nonempty columns, in
-    increasing order. Returns their number.
+    Fills ``column_starts`` (n_in + 1,): column ``k``'s entries are
+    ``(example[p], value[p])`` for ``column_starts[k] <= p <
+    column_starts[k+1]``, in increasing example order; and ``rows[:n_rows]``
+    with the nonempty columns, in increasing order. ``cursor`` (n_in,) is
+    scratch. A counting sort: count, running sum, place.
     """
-    n_rows = _column_starts(cursor, column_starts, rows)
+    cursor[:] = 0
     for b in range(n_nonzero.shape[0]):
         for i in range(n_nonzero[b]):
-            k = nonzero[b, i]
-            p = cursor[k]
+            cursor[nonzero[b, i]] += 1
+    start = 0
+    n_rows = 0
+    for k in range(cursor.shape[0]):
+        count = cursor[k]
+        column_starts[k] = start
+        cursor[k] = start
+        rows[n_rows] = k
+        n_rows += count > 0
+        start += count
+    column_starts[cursor.shape[0]] = start
+    for b in range(n_nonzero.shape[0]):
+        for i in range(n_nonzero[b]):
+            p = cursor[nonzero[b, i]]
             example[p] = b
             value[p] = values[b, i]
-            cursor[k] = p + 1
+            cursor[nonzero[b, i]] = p + 1
     return n_rows
 
 
+# --- one layer, one mini-batch ------------------------------------------------
+
+
 @njit(**NJIT_OPTIONS)
-def dense_forward(w_t, b, nonzero, values, n_nonzero, a_out):
+def _sigmoid(z):
+    """Scalar sigmoid in the branch form of ``activations.sigmoid`` (stable)."""
+    if z >= 0.0:
+        return 1.0 / (1.0 + np.exp(-z))
+    e = np.exp(z)
+    return e / (1.0 + e)
+
+
+@njit(**NJIT_OPTIONS)
+def dense_forward(w_t, b, nonzero, values, n_nonzero, n_out, a_out):
     """``a_out = sigmoid(w @ a_in + b)`` for a mini-batch (eq. 25), rows = examples.
 
-    ``w_t`` is ``w`` transposed, shape (n_in, n_out); each example's input is
-    given by its nonzero entries (:func:`sparse_rows`); ``a_out`` has shape
-    (m, n_out). Inputs are added two at a time, which halves the loads and
-    stores of ``z`` (the sum is associated in pairs: a change of rounding
-    order only).
+    ``w_t`` is ``w`` transposed, shape (n_in, width) with zero columns past
+    ``n_out``; each example's input is given by its nonzero entries
+    (:func:`sparse_rows`); ``a_out`` has shape (m, width), and its padding
+    columns come out zero. Four inputs are added per pass over ``z``, which
+    saves three loads and stores of ``z`` in four; the sum is associated in
+    groups of four, a change of rounding order only.
     """
-    n_out = a_out.shape[1]
+    width = a_out.shape[1]
     for e in range(a_out.shape[0]):
         z = a_out[e]
         z[:] = 0.0
         count = n_nonzero[e]
-        for i in range(0, count - 1, 2):
+        for i in range(0, count - 3, 4):
             w_1, w_2 = w_t[nonzero[e, i]], w_t[nonzero[e, i + 1]]
+            w_3, w_4 = w_t[nonzero[e, i + 2]], w_t[nonzero[e, i + 3]]
             v_1, v_2 = values[e, i], values[e, i + 1]
-            for j in range(n_out):  # contiguous rows of w_t
-                z[j] += v_1 * w_1[j] + v_2 * w_2[j]
-        if count % 2:
-            w_1, v_1 = w_t[nonzero[e, count - 1]], values[e, count - 1]
-            for j in range(n_out):
+            v_3, v_4 = values[e, i + 2], values[e, i + 3]
+            for j in range(width):  # contiguous rows of w_t
+                z[j] += (v_1 * w_1[j] + v_2 * w_2[j]) + (v_3 * w_3[j] + v_4 * w_4[j])
+        for i in range(count - count % 4, count):
+            w_1, v_1 = w_t[nonzero[e, i]], values[e, i]
+            for j in range(width):
                 z[j] += v_1 * w_1[j]
         for j in range(n_out):
             z[j] = _sigmoid(z[j] + b[j])
-
-
-@njit(**NJIT_OPTIONS)
-def _backpropagate_delta(w_t, a_in, delta, delta_in):
-    """BP2: ``delta_in = (w^T delta) * sigma'(z_in)``, rows = examples.
-
-    :math:`\\sigma'(z) = a(1 - a)` is computed from the stored activation
-    exactly as ``sigmoid_prime`` computes it from ``z``.
-    """
-    m, n_in = delta_in.shape
-    for e in range(m):
-        for k in range(n_in):
-            s = 0.0
-            for j in range(delta.shape[1]):
-                s += w_t[k, j] * delta[e, j]
-            delta_in[e, k] = s * (a_in[e, k] * (1.0 - a_in[e, k]))
 
 
 @njit(**NJIT_OPTIONS)
@@ -260,8 +247,8 @@ def dense_backward(
     ``nabla_b = sum_e delta[e]`` and, for each input ``k`` in ``rows``,
     ``nabla_w_t[k] = sum_e a_in[e, k] * delta[e]`` over the nonzero
     ``a_in[e, k]``: column ``k``'s entries from :func:`sparse_columns`, added
-    two at a time as in :func:`dense_forward`. Rows not in ``rows`` are not
-    written. ``delta`` has shape (m, n_out).
+    two at a time. Rows not in ``rows`` are not written. ``delta`` has shape
+    (m, width).
     """
     m, n_out = delta.shape
     nabla_b[:] = 0.0
@@ -285,12 +272,29 @@ def dense_backward(
 
 
 @njit(**NJIT_OPTIONS)
-def dense_update(w_t, b, nabla_w_t, nabla_b, rows, step, decay):
-    """``w -> decay * w - step * nabla_w`` on ``rows`` of ``w_t``; ``b -= step * nabla_b``.
+def _backpropagate_delta(w_t, a_in, delta, n_out, delta_in):
+    """BP2: ``delta_in = (w^T delta) * sigma'(z_in)``, rows = examples.
 
-    ``step = eta / m`` and ``decay = 1 - eta * lmbda / n`` is the L2 factor
-    (1.0 without it, and then ``1.0 * w == w`` exactly, as in
-    ``update_mini_batch``). The biases are not decayed.
+    :math:`\\sigma'(z) = a(1 - a)` is computed from the stored activation
+    exactly as ``sigmoid_prime`` computes it from ``z``. Only the first
+    ``w_t.shape[0]`` columns of ``delta_in`` are written.
+    """
+    for e in range(delta_in.shape[0]):
+        for k in range(w_t.shape[0]):
+            s = 0.0
+            for j in range(n_out):
+                s += w_t[k, j] * delta[e, j]
+            delta_in[e, k] = s * (a_in[e, k] * (1.0 - a_in[e, k]))
+
+
+@njit(**NJIT_OPTIONS)
+def dense_update(w_t, b, nabla_w_t, nabla_b, rows, step, decay):
+    """Gradient step on ``rows`` of ``w_t``: ``w -> decay * w - step * nabla_w``.
+
+    Also ``b -> b - step * nabla_b``. ``step = eta / m`` and
+    ``decay = 1 - eta * lmbda / n`` is the L2 factor (1.0 without it, and then
+    ``1.0 * w == w`` exactly, as in ``update_mini_batch``). The biases are not
+    decayed.
     """
     for r in range(rows.shape[0]):
         w_k = w_t[rows[r]]
@@ -306,15 +310,15 @@ def dense_update(w_t, b, nabla_w_t, nabla_b, rows, step, decay):
 
 @njit(**NJIT_OPTIONS)
 def _weights_t(params, layout, l):
-    n_in, n_out = layout.sizes[l], layout.sizes[l + 1]
+    n_in, width = layout.sizes[l], layout.widths[l + 1]
     start = layout.w_offsets[l]
-    return params[start : start + n_in * n_out].reshape((n_in, n_out))
+    return params[start : start + n_in * width].reshape((n_in, width))
 
 
 @njit(**NJIT_OPTIONS)
 def _biases(params, layout, l):
     start = layout.b_offsets[l]
-    return params[start : start + layout.sizes[l + 1]]
+    return params[start : start + layout.widths[l + 1]]
 
 
 @njit(**NJIT_OPTIONS)
@@ -326,85 +330,61 @@ def _per_neuron(vector, layout, l):
 
 @njit(**NJIT_OPTIONS)
 def _block(buffer, layout, l, m):
-    """Rows ``[:m]`` of neuron layer l's (capacity, sizes[l]) block of ``buffer``."""
-    capacity = buffer.shape[0] // (layout.node_offsets[-1] + layout.sizes[-1])
+    """Rows ``[:m]`` of neuron layer l's (capacity, widths[l]) block of ``buffer``."""
+    capacity = buffer.shape[0] // (layout.node_offsets[-1] + layout.widths[-1])
     start = capacity * layout.node_offsets[l]
-    n = layout.sizes[l]
+    n = layout.widths[l]
     return buffer[start : start + capacity * n].reshape((capacity, n))[:m]
 
 
 @njit(**NJIT_OPTIONS)
 def _columns(workspace, layout, l):
-    """Column lists of weight layer l's input: starts, nonempty rows, entries."""
+    """Weight layer l's input by neuron: starts, nonempty rows, entries."""
     start = layout.node_offsets[l] + l  # each layer has n_in + 1 starts
-    column_starts = workspace.column_starts[start : start + layout.sizes[l] + 1]
-    rows = _per_neuron(workspace.rows, layout, l)[: workspace.n_rows[l]]
-    capacity = workspace.y.shape[0]
+    capacity = workspace.entry_value.shape[0] // (
+        layout.node_offsets[-1] + layout.widths[-1]
+    )
     entries = capacity * layout.node_offsets[l]
     size = capacity * layout.sizes[l]
     return (
-        column_starts,
-        rows,
+        workspace.column_starts[start : start + layout.sizes[l] + 1],
+        _per_neuron(workspace.rows, layout, l),
         workspace.entry_example[entries : entries + size],
         workspace.entry_value[entries : entries + size],
     )
 
 
 @njit(**NJIT_OPTIONS)
-def _rows_of(workspace, layout, l, m):
-    """Sparse rows of weight layer l's input: nonzero, values, n_nonzero."""
-    capacity = workspace.y.shape[0]
-    return (
-        _block(workspace.nonzero, layout, l, capacity)[:m],
-        _block(workspace.nonzero_values, layout, l, capacity)[:m],
-        workspace.n_nonzero[l, :m],
-    )
+def network_forward(params, layout, inputs, workspace):
+    """Feed a mini-batch forward, keeping every layer's activations.
 
-
-@njit(**NJIT_OPTIONS)
-def _gather_inputs(inputs, row_ids, workspace, layout, l):
-    """Sparse rows and columns of weight layer l's input for this mini-batch."""
-    nonzero, values, n_nonzero = _rows_of(workspace, layout, l, row_ids.shape[0])
-    cursor = _per_neuron(workspace.cursor, layout, l)
-    sparse_rows(inputs, row_ids, nonzero, values, n_nonzero, cursor)
-    column_starts, _, entry_example, entry_value = _columns(workspace, layout, l)
-    workspace.n_rows[l] = sparse_columns(
-        nonzero,
-        values,
-        n_nonzero,
-        cursor,
-        column_starts,
-        _per_neuron(workspace.rows, layout, l),
-        entry_example,
-        entry_value,
-    )
-
-
-@njit(**NJIT_OPTIONS)
-def network_forward(params, layout, images, row_ids, workspace):
-    """Feed examples ``images[row_ids]`` forward, keeping every layer's activations."""
-    m = row_ids.shape[0]
-    n_layers = layout.sizes.shape[0] - 1
-    for l in range(n_layers):
-        if l == 0:
-            _gather_inputs(images, row_ids, workspace, layout, 0)
-        else:
+    ``inputs`` is ``(nonzero, values, n_nonzero)`` of the input layer, as
+    :func:`sparse_rows` lists them (m rows).
+    """
+    nonzero, values, n_nonzero = inputs
+    m = n_nonzero.shape[0]
+    for l in range(layout.sizes.shape[0] - 1):
+        if l > 0:
+            nonzero = _block(workspace.nonzero, layout, l, m)
+            values = _block(workspace.nonzero_values, layout, l, m)
+            n_nonzero = workspace.n_nonzero[l, :m]
             a_in = _block(workspace.activations, layout, l, m)
-            _gather_inputs(a_in, workspace.all_rows[:m], workspace, layout, l)
-        nonzero, values, n_nonzero = _rows_of(workspace, layout, l, m)
+            rows = workspace.all_rows[:m]
+            sparse_rows(a_in, rows, layout.sizes[l], nonzero, values, n_nonzero)
         dense_forward(
             _weights_t(params, layout, l),
             _biases(params, layout, l),
             nonzero,
             values,
             n_nonzero,
+            layout.sizes[l + 1],
             _block(workspace.activations, layout, l + 1, m),
         )
 
 
 @njit(**NJIT_OPTIONS)
-def network_backward(params, nabla, layout, y, cost_code, m, every_row, workspace):
-    """Sum the gradient of the mini-batch (after :func:`network_forward`) into ``nabla``.
+def network_backward(params, nabla, layout, inputs, y, cost_code, every_row, workspace):
+    """Write the summed gradient of the mini-batch (after its forward pass) to nabla.
 
     BP1 for the output layer (``cost_code`` says which cost), then BP2-BP4
     from the last layer to the first. Writes the rows of ``nabla_w_t`` whose
@@ -412,21 +392,37 @@ def network_backward(params, nabla, layout, y, cost_code, m, every_row, workspac
     updates every row, so it needs their zero gradients too).
     """
     n_layers = layout.sizes.shape[0] - 1
+    m = y.shape[0]
     a_out = _block(workspace.activations, layout, n_layers, m)
     delta = _block(workspace.deltas, layout, n_layers, m)
-    for e in range(m):  # BP1
-        for j in range(a_out.shape[1]):
+    for e in range(m):  # BP1 (the padding columns of delta stay zero)
+        for j in range(layout.sizes[-1]):
             delta[e, j] = a_out[e, j] - y[e, j]
             if cost_code == QUADRATIC:
                 delta[e, j] = delta[e, j] * (a_out[e, j] * (1.0 - a_out[e, j]))
     for l in range(n_layers - 1, -1, -1):
-        delta = _block(workspace.deltas, layout, l + 1, m)
+        if l == 0:
+            nonzero, values, n_nonzero = inputs
+        else:
+            nonzero = _block(workspace.nonzero, layout, l, m)
+            values = _block(workspace.nonzero_values, layout, l, m)
+            n_nonzero = workspace.n_nonzero[l, :m]
         column_starts, rows, entry_example, entry_value = _columns(workspace, layout, l)
-        if every_row:
-            rows = workspace.all_rows[: layout.sizes[l]]
-        dense_backward(
+        n_rows = sparse_columns(
+            nonzero,
+            values,
+            n_nonzero,
+            _per_neuron(workspace.cursor, layout, l),
             column_starts,
             rows,
+            entry_example,
+            entry_value,
+        )
+        workspace.n_rows[l] = n_rows
+        delta = _block(workspace.deltas, layout, l + 1, m)
+        dense_backward(
+            column_starts,
+            workspace.all_rows[: layout.sizes[l]] if every_row else rows[:n_rows],
             entry_example,
             entry_value,
             delta,
@@ -438,6 +434,7 @@ def network_backward(params, nabla, layout, y, cost_code, m, every_row, workspac
                 _weights_t(params, layout, l),
                 _block(workspace.activations, layout, l, m),
                 delta,
+                layout.sizes[l + 1],
                 _block(workspace.deltas, layout, l, m),
             )
 
@@ -446,7 +443,7 @@ def network_backward(params, nabla, layout, y, cost_code, m, every_row, workspac
 def network_update(params, nabla, layout, step, decay, workspace):
     """One gradient step with the mini-batch's gradient in ``nabla``."""
     for l in range(layout.sizes.shape[0] - 1):
-        _, rows, _, _ = _columns(workspace, layout, l)
+        rows = _per_neuron(workspace.rows, layout, l)[: workspace.n_rows[l]]
         if decay != 1.0:  # L2: every row shrinks, with or without a gradient
             rows = workspace.all_rows[: layout.sizes[l]]
         dense_update(
@@ -466,24 +463,30 @@ def network_update(params, nabla, layout, step, decay, workspace):
 @njit(**NJIT_OPTIONS)
 def _make_workspace(layout, capacity):
     n_layers = layout.sizes.shape[0] - 1
-    n_neurons = layout.node_offsets[-1] + layout.sizes[-1]
-    n_in_max = 0
-    for l in range(n_layers + 1):
-        n_in_max = max(n_in_max, layout.sizes[l])
+    n_neurons = layout.node_offsets[-1] + layout.widths[-1]
     return Workspace(
-        np.zeros(capacity * n_neurons),
-        np.zeros(capacity * n_neurons),
-        np.zeros((capacity, layout.sizes[-1])),
-        np.zeros(capacity * n_neurons, dtype=np.int64),
-        np.zeros(capacity * n_neurons),
-        np.zeros((n_layers, capacity), dtype=np.int64),
-        np.zeros(n_neurons + n_layers, dtype=np.int64),
-        np.zeros(n_neurons, dtype=np.int64),
-        np.zeros(n_neurons, dtype=np.int64),
-        np.zeros(n_layers, dtype=np.int64),
-        np.zeros(capacity * n_neurons, dtype=np.int64),
-        np.zeros(capacity * n_neurons),
-        np.arange(max(n_in_max, capacity)),
+        np.zeros(capacity * n_neurons),  # activations
+        np.zeros(capacity * n_neurons),  # deltas
+        np.zeros(capacity * n_neurons, dtype=np.int64),  # nonzero
+        np.zeros(capacity * n_neurons),  # nonzero_values
+        np.zeros((n_layers, capacity), dtype=np.int64),  # n_nonzero
+        np.zeros(n_neurons + n_layers, dtype=np.int64),  # column_starts
+        np.zeros(n_neurons, dtype=np.int64),  # rows
+        np.zeros(n_layers, dtype=np.int64),  # n_rows
+        np.zeros(capacity * n_neurons, dtype=np.int64),  # entry_example
+        np.zeros(capacity * n_neurons),  # entry_value
+        np.zeros(n_neurons, dtype=np.int64),  # cursor
+        np.arange(max(layout.widths.max(), capacity)),  # all_rows
+    )
+
+
+@njit(**NJIT_OPTIONS)
+def _make_input_rows(capacity, n_in):
+    """Buffers for :func:`sparse_rows` of ``capacity`` input examples."""
+    return (
+        np.zeros((capacity, n_in), dtype=np.int64),
+        np.zeros((capacity, n_in)),
+        np.zeros(capacity, dtype=np.int64),
     )
 
 
@@ -498,18 +501,22 @@ def train_epoch_kernel(
     """
     workspace = _make_workspace(layout, mini_batch_size)
     nabla = np.zeros_like(params)
-    y = workspace.y
+    y = np.zeros((mini_batch_size, layout.sizes[-1]))
+    n_in = layout.sizes[0]
+    inputs = _make_input_rows(mini_batch_size, n_in)
     n = order.shape[0]
     for start in range(0, n, mini_batch_size):
         stop = min(start + mini_batch_size, n)
         m = stop - start
-        row_ids = order[start:stop]
-        y[:, :] = 0.0
+        y[:m] = 0.0
         for e in range(m):
-            y[e, labels[row_ids[e]]] = 1.0  # one-hot desired outputs
-        network_forward(params, layout, images, row_ids, workspace)
+            y[e, labels[order[start + e]]] = 1.0  # one-hot desired outputs
+        nonzero, values, n_nonzero = inputs[0][:m], inputs[1][:m], inputs[2][:m]
+        sparse_rows(images, order[start:stop], n_in, nonzero, values, n_nonzero)
+        batch = (nonzero, values, n_nonzero)
+        network_forward(params, layout, batch, workspace)
         network_backward(
-            params, nabla, layout, y, cost_code, m, decay != 1.0, workspace
+            params, nabla, layout, batch, y[:m], cost_code, decay != 1.0, workspace
         )
         network_update(params, nabla, layout, eta / m, decay, workspace)
 
@@ -519,8 +526,10 @@ def backprop_kernel(x_rows, y_rows, cost_code, params, layout, nabla):
     """Write the gradient summed over the rows of ``x_rows`` to zeroed ``nabla``."""
     m = x_rows.shape[0]
     workspace = _make_workspace(layout, m)
-    network_forward(params, layout, x_rows, workspace.all_rows[:m], workspace)
-    network_backward(params, nabla, layout, y_rows, cost_code, m, False, workspace)
+    inputs = _make_input_rows(m, layout.sizes[0])
+    sparse_rows(x_rows, workspace.all_rows[:m], layout.sizes[0], *inputs)
+    network_forward(params, layout, inputs, workspace)
+    network_backward(params, nabla, layout, inputs, y_rows, cost_code, False, workspace)
 
 
 @njit(**NJIT_OPTIONS)
@@ -529,13 +538,16 @@ def feedforward_kernel(x_rows, params, layout, out_rows):
     n = x_rows.shape[0]
     n_layers = layout.sizes.shape[0] - 1
     workspace = _make_workspace(layout, FEEDFORWARD_CHUNK)
+    nonzero, values, n_nonzero = _make_input_rows(FEEDFORWARD_CHUNK, layout.sizes[0])
     for start in range(0, n, FEEDFORWARD_CHUNK):
         stop = min(start + FEEDFORWARD_CHUNK, n)
-        row_ids = workspace.all_rows[: stop - start] + start
-        network_forward(params, layout, x_rows, row_ids, workspace)
-        out_rows[start:stop] = _block(
-            workspace.activations, layout, n_layers, stop - start
-        )
+        m = stop - start
+        row_ids = workspace.all_rows[:m] + start
+        sparse_rows(x_rows, row_ids, layout.sizes[0], nonzero, values, n_nonzero)
+        inputs = (nonzero[:m], values[:m], n_nonzero[:m])
+        network_forward(params, layout, inputs, workspace)
+        a_out = _block(workspace.activations, layout, n_layers, m)
+        out_rows[start:stop] = a_out[:, : layout.sizes[-1]]
 
 
 # --- Python wrappers: validate, pack, call, unpack -----------------------------
@@ -548,39 +560,41 @@ def pack(net):
     -------
     layout : Layout
     params : ndarray of shape (n_params,)
-        For each layer, ``w.T`` row-major then ``b``.
+        For each layer, ``w.T`` row-major then ``b``, padded (see ``Layout``).
     """
     sizes = np.asarray(net.sizes, dtype=np.int64)
+    widths = -(-sizes // PAD) * PAD  # rounded up to a multiple of PAD
     n_in, n_out = sizes[:-1], sizes[1:]
-    layer_sizes = n_in * n_out + n_out
+    layer_sizes = n_in * widths[1:] + widths[1:]
     starts = np.concatenate(([0], np.cumsum(layer_sizes)[:-1])).astype(np.int64)
     layout = Layout(
         sizes=sizes,
+        widths=widths,
         w_offsets=starts,
-        b_offsets=starts + n_in * n_out,
-        node_offsets=np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64),
+        b_offsets=starts + n_in * widths[1:],
+        node_offsets=np.concatenate(([0], np.cumsum(widths)[:-1])).astype(np.int64),
     )
-    params = np.empty(int(layer_sizes.sum()))
+    params = np.zeros(int(layer_sizes.sum()))
     for l, (w, b) in enumerate(zip(net.weights, net.biases)):
         if w.shape != (n_out[l], n_in[l]) or b.shape != (n_out[l], 1):
             raise ValueError(
                 f"layer {l}: weights {w.shape} and biases {b.shape} do not match "
                 f"sizes {net.sizes}"
             )
-        start, middle = layout.w_offsets[l], layout.b_offsets[l]
-        params[start:middle] = w.T.ravel()  # (n_out, n_in) -> w_t (n_in, n_out)
-        params[middle : middle + n_out[l]] = b[:, 0]
+        w_t = params[layout.w_offsets[l] : layout.b_offsets[l]].reshape(n_in[l], -1)
+        w_t[:, : n_out[l]] = w.T  # (n_out, n_in) -> w_t (n_in, width)
+        params[layout.b_offsets[l] : layout.b_offsets[l] + n_out[l]] = b[:, 0]
     return layout, params
 
 
 def unpack(layout, params):
-    """Inverse of :func:`pack`: lists ``weights`` (n_out, n_in), ``biases`` (n_out, 1)."""
+    """Inverse of :func:`pack`: lists of weights (n_out, n_in) and biases (n_out, 1)."""
     weights, biases = [], []
     for l in range(len(layout.sizes) - 1):
         n_in, n_out = int(layout.sizes[l]), int(layout.sizes[l + 1])
         start, middle = layout.w_offsets[l], layout.b_offsets[l]
-        w_t = params[start:middle].reshape(n_in, n_out)
-        weights.append(np.ascontiguousarray(w_t.T))
+        w_t = params[start:middle].reshape(n_in, -1)
+        weights.append(np.ascontiguousarray(w_t[:, :n_out].T))
         biases.append(params[middle : middle + n_out].reshape(n_out, 1).copy())
     return weights, biases
 

@@ -8,7 +8,8 @@ saturating and mostly-zero inputs; for both costs; with and without L2.
 Tolerance: ``rtol=1e-12``. The kernels skip exact zeros and add inputs in
 pairs, so they sum in a different order than NumPy's BLAS; the differences
 are rounding (about 1e-16 relative) and stay far below 1e-12 after a few
-epochs. Gradients and trained parameters are also compared with
+epochs (training from saturating inputs: 1e-10, see SATURATED_SGD_RTOL).
+Gradients and trained parameters are also compared with
 ``atol="scaled"`` (1e-12 times the largest ``|entry|`` of the same array): a
 gradient that cancels to nearly zero, or a weight that SGD happens to drive
 to -3e-6 among weights of size 1, carries rounding error relative to the
@@ -36,6 +37,14 @@ RTOL = 1e-12
 # relative difference of ~1e-7 within 4 epochs, so no summation order other
 # than NumPy's own could match it to 1e-12 there.
 ETA = {"quadratic": 3.0, "cross_entropy": 0.5}
+# Training from saturating inputs is compared at 1e-10 (worst seen over seeds
+# 0..99: 1.1e-11). There sigma'(z) = a(1 - a) loses digits to cancellation in
+# both implementations (at z = 30, 1 - a ~ 1e-13 carries an error of 1e-3
+# relative), and NumPy's SIMD exp differs from the C library's exp, which
+# Numba calls, by one ulp on ~5% of arguments. The reference is no steadier:
+# one ulp added to its own initial weights moves its trained parameters by up
+# to 2e-11 (relative to their scale) after 3 epochs.
+SATURATED_SGD_RTOL = 1e-10
 
 
 class _CrossEntropyCost:
@@ -162,8 +171,12 @@ def test_sgd_matches_reference(seed, mnist_rows, cost):
     def numpy(*args):
         return _train(*args[:2], "numpy", *args[2:])
 
+    cases = list(_sgd_cases(seed, mnist_rows, cost))
+    saturating = [case for case in cases if "saturating" in case[0]]
+    others = [case for case in cases if "saturating" not in case[0]]
+    assert_matches_reference(numba, numpy, others, rtol=RTOL, atol="scaled")
     assert_matches_reference(
-        numba, numpy, _sgd_cases(seed, mnist_rows, cost), rtol=RTOL, atol="scaled"
+        numba, numpy, saturating, rtol=SATURATED_SGD_RTOL, atol="scaled"
     )
 
 

@@ -426,7 +426,7 @@
 
   function surfacePlot(parent, opts) {
     const W = 480;
-    const H = 340;
+    const H = 360;
     const canvas = el("canvas", { width: W * 2, height: H * 2, class: "nndl-surface",
       role: "img", "aria-label": opts.label || "surface" }, parent);
     const ctx = canvas.getContext("2d");
@@ -438,7 +438,7 @@
     const Z = 150;
     // Camera in front of the (1, 1) corner: x runs to the lower right, y to the lower left.
     const proj = (x, y, z, zr) => [W / 2 + (x - y) * cos * S,
-      70 + (x + y) * sin * S - (z - zr[0]) / (zr[1] - zr[0]) * Z * 0.75];
+      135 + (x + y) * sin * S - (z - zr[0]) / (zr[1] - zr[0]) * Z * 0.8];
 
     function draw(xs, ys, zs, zr) {
       last = [xs, ys, zs, zr];
@@ -747,6 +747,7 @@
     const kind = KINDS[root.dataset.widget];
     if (!kind) throw new Error("unknown widget " + root.dataset.widget);
     const cfg = JSON.parse(root.dataset.config || "{}");
+    cfg.label = cfg.label || root.getAttribute("aria-label") || root.dataset.widget;
     const specs = typeof kind.params === "function" ? kind.params(cfg) : kind.params;
     const init = JSON.parse(root.dataset.params || "{}");
     root.classList.add("nndl-widget-live");
@@ -759,7 +760,7 @@
     const state = {};
     const inputs = {};
     let view = null;
-    const describe = () => `${cfg.label || root.dataset.widget}: ` +
+    const describe = () => `${cfg.label}: ` +
       specs.map((p) => `${p.text} = ${state[p.name]}`).join(", ") +
       (view && view.readout ? ". " + view.readout : "");
     const is2d = root.dataset.widget === "surface";
