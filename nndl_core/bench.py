@@ -182,11 +182,10 @@ def _time_jit_warmup(images, labels, config):
 
     import_seconds = time.perf_counter() - start
     dispatcher = dense.train_epoch_kernel
-    already_compiled = bool(dispatcher.signatures)
-    hits, misses = (
-        sum(dispatcher.stats.cache_hits.values()),
-        sum(dispatcher.stats.cache_misses.values()),
-    )
+    stats = getattr(dispatcher, "stats", None)  # None under NUMBA_DISABLE_JIT=1
+    already_compiled = bool(getattr(dispatcher, "signatures", ()))
+    hits = sum(stats.cache_hits.values()) if stats else 0
+    misses = sum(stats.cache_misses.values()) if stats else 0
     n = min(2 * config["mini_batch_size"], len(images))
     calls = []
     for _ in range(2):
@@ -196,11 +195,13 @@ def _time_jit_warmup(images, labels, config):
             net, images[:n], labels[:n], np.arange(n), config["mini_batch_size"], 1.0
         )
         calls.append(time.perf_counter() - start)
-    if already_compiled:
+    if stats is None:
+        source = "not compiled (NUMBA_DISABLE_JIT is set)"
+    elif already_compiled:
         source = "already compiled in this process"
-    elif sum(dispatcher.stats.cache_misses.values()) > misses:
+    elif sum(stats.cache_misses.values()) > misses:
         source = "compiled (no usable on-disk cache)"
-    elif sum(dispatcher.stats.cache_hits.values()) > hits:
+    elif sum(stats.cache_hits.values()) > hits:
         source = "loaded from the on-disk cache"
     else:
         source = "unknown"
@@ -210,7 +211,7 @@ def _time_jit_warmup(images, labels, config):
         "warm_call_seconds": calls[1],
         "warmup_seconds": max(calls[0] - calls[1], 0.0),
         "source": source,
-        "cache_dir": dispatcher.stats.cache_path,
+        "cache_dir": stats.cache_path if stats else None,
     }
 
 

@@ -84,7 +84,7 @@ def conv2d_forward(x, w, b):
 
 
 def conv2d_backward(x, w, delta):
-    r"""Gradients of :func:`conv2d_forward`, given :math:`\delta = \partial C/\partial z`.
+    r"""Gradients of :func:`conv2d_forward` from :math:`\delta = \partial C/\partial z`.
 
     Each shared weight is used at every position of its map, so its
     gradient sums over all of them:
@@ -228,7 +228,12 @@ def conv_pool_backward(delta_a, cache, w, activation, pool, need_input_grad=True
     """
     x, a, switches = cache
     delta_pooled = delta_a * activation_prime_from_output(activation, a)
-    shape = (x.shape[0], w.shape[0], x.shape[2] - w.shape[2] + 1, x.shape[3] - w.shape[3] + 1)
+    shape = (
+        x.shape[0],
+        w.shape[0],
+        x.shape[2] - w.shape[2] + 1,
+        x.shape[3] - w.shape[3] + 1,
+    )
     delta = maxpool_backward(delta_pooled, switches, pool, shape)
     nabla_x, nabla_w, nabla_b = conv2d_backward(x, w, delta)
     return (nabla_x if need_input_grad else None), nabla_w, nabla_b
@@ -265,13 +270,16 @@ class ConvPoolLayer:
 
     kind = "images"
 
-    def __init__(self, filter_shape, image_shape, pool=2, activation="sigmoid", init="n_out"):
+    def __init__(
+        self, filter_shape, image_shape, pool=2, activation="sigmoid", init="n_out"
+    ):
         self.filter_shape = tuple(int(s) for s in filter_shape)
         self.image_shape = tuple(int(s) for s in image_shape)
         f, c, k, k2 = self.filter_shape
         if c != self.image_shape[0] or k != k2:
             raise ValueError(
-                f"filter_shape {filter_shape} must be (maps, {self.image_shape[0]}, k, k)"
+                f"filter_shape {filter_shape} must be "
+                f"(maps, {self.image_shape[0]}, k, k)"
             )
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}")
@@ -301,7 +309,9 @@ class ConvPoolLayer:
 
     def forward(self, x, backend="numpy", mask=None):
         """``(a, cache)`` for input ``x`` of shape (m, c, h, w) (no dropout here)."""
-        return _ops(backend).conv_pool_forward(x, self.w, self.b, self.activation, self.pool)
+        return _ops(backend).conv_pool_forward(
+            x, self.w, self.b, self.activation, self.pool
+        )
 
     def backward(self, delta_a, cache, backend="numpy", need_input_grad=True):
         """``(nabla_x, {"w": nabla_w, "b": nabla_b})`` summed over the batch."""
@@ -312,7 +322,7 @@ class ConvPoolLayer:
 
 
 def _ops(backend):
-    """The module whose ``conv_pool_forward``/``backward`` run: this one, or the kernels."""
+    """The module whose ``conv_pool_forward``/``backward`` run (this one or kernels)."""
     if backend == "numpy":
         return sys.modules[__name__]
     if backend == "numba":

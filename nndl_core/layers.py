@@ -148,7 +148,10 @@ def fully_connected_backward(delta_a, cache, w, activation):
 def _backward_dense(delta, x_used, w, mask):
     nabla_w = delta @ x_used.T  # BP4, summed over the batch
     nabla_b = delta.sum(axis=1, keepdims=True)  # BP3
-    nabla_x = _masked(w.T @ delta, mask)  # BP2 without the activation factor
+    # BP2 without the activation factor, w.T @ delta, computed as
+    # (delta.T @ w).T: OpenBLAS's float32 product with a transposed 1000 x
+    # 1000 matrix was 10 times slower on our CPU
+    nabla_x = _masked((np.ascontiguousarray(delta.T) @ w).T, mask)
     return nabla_x, {"w": nabla_w, "b": nabla_b}
 
 
@@ -246,7 +249,9 @@ class FullyConnectedLayer:
 
     def forward(self, x, backend="numpy", mask=None):
         """``(a, cache)``; ``mask`` is the dropout keep-mask (None: evaluation)."""
-        return fully_connected_forward(x, self.w, self.b, self.activation, self.p_drop, mask)
+        return fully_connected_forward(
+            x, self.w, self.b, self.activation, self.p_drop, mask
+        )
 
     def backward(self, delta_a, cache, backend="numpy", need_input_grad=True):
         """``(nabla_x, {"w": nabla_w, "b": nabla_b})`` summed over the batch."""
@@ -254,7 +259,7 @@ class FullyConnectedLayer:
 
 
 class SoftmaxLayer:
-    """A softmax output layer with the log-likelihood cost (network3's ``SoftmaxLayer``).
+    """A softmax output layer, log-likelihood cost (network3's ``SoftmaxLayer``).
 
     Args:
         n_in, n_out: numbers of inputs and output classes.

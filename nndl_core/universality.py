@@ -276,7 +276,7 @@ def step_layer(positions, axes=None, n_in=1, step_weight=STEP_WEIGHT):
     n_in : int
         Number of inputs.
     step_weight : float
-        The weight :math:`w`; the step's width is about :math:`4/w`.
+        The weight :math:`w`; sigma climbs from 0.02 to 0.98 over about :math:`8/w`.
 
     Returns
     -------

@@ -58,6 +58,7 @@ from ._options import NJIT_OPTIONS
 
 __all__ = [
     "Layout",
+    "Touched",
     "Workspace",
     "backprop",
     "backprop_kernel",
@@ -71,7 +72,6 @@ __all__ = [
     "network_update",
     "nonzero_indices",
     "pack",
-    "sparse_columns",
     "sparse_rows",
     "train_epoch",
     "train_epoch_kernel",
@@ -110,12 +110,9 @@ Workspace = namedtuple(
         "nonzero",
         "nonzero_values",
         "n_nonzero",
-        "column_starts",
-        "rows",
-        "n_rows",
-        "entry_example",
-        "entry_value",
-        "cursor",
+        "touched_flags",
+        "touched_rows",
+        "n_touched",
         "all_rows",
     ],
 )
@@ -124,9 +121,18 @@ Workspace.__doc__ = """Scratch arrays for mini-batches of up to ``capacity`` exa
 ``activations``, ``deltas``: blocks (capacity, widths[l]) of :math:`a^l` and
 :math:`\\delta^l` per neuron layer. For the input of each hidden weight layer:
 ``nonzero``, ``nonzero_values``, ``n_nonzero[l]`` (:func:`sparse_rows`). For
-the input of every weight layer: ``column_starts``, ``rows``, ``n_rows[l]``,
-``entry_example``, ``entry_value`` (:func:`sparse_columns`), and ``cursor``,
-a counter per input. ``all_rows`` is ``arange(max(sizes + [capacity]))``.
+each weight layer, the :class:`Touched` record of its gradient's rows:
+``touched_flags``, ``touched_rows``, ``n_touched[l]``. ``all_rows`` is
+``arange(max(widths + [capacity]))``.
+"""
+
+Touched = namedtuple("Touched", ["flags", "rows", "count"])
+Touched.__doc__ = """Which rows of a weight layer's gradient are not zero.
+
+``flags[k]`` is 1 if row ``k`` of ``nabla_w_t`` has been added to since the
+last update, and ``rows[:count[0]]`` lists those rows in the order they
+were first touched. ``rows`` has one slot more than there are rows, for the
+branch-free append in :func:`dense_backward`.
 """
 
 
@@ -149,50 +155,45 @@ def nonzero_indices(a, nonzero, values):
 
 
 @njit(**NJIT_OPTIONS)
-def sparse_rows(inputs, row_ids, n_in, nonzero, values, n_nonzero):
-    """List the nonzero inputs of each example ``inputs[row_ids[b], :n_in]``.
+def _nonzero_indices_2(a, nonzero_a, values_a, b, nonzero_b, values_b):
+    """:func:`nonzero_indices` of two inputs in one pass; return both counts.
 
-    Example ``b``'s are ``nonzero[b, :n_nonzero[b]]``, with values
-    ``values[b, :n_nonzero[b]]`` (compressed sparse rows).
+    Two independent streams through memory and two independent counts keep
+    the CPU busier than one: this pass is limited by reading the images.
     """
-    for b in range(row_ids.shape[0]):
-        a = inputs[row_ids[b]][:n_in]
-        n_nonzero[b] = nonzero_indices(a, nonzero[b], values[b])
+    count_a = 0
+    count_b = 0
+    for k in range(a.shape[0]):
+        nonzero_a[count_a] = k
+        values_a[count_a] = a[k]
+        count_a += a[k] != 0.0
+        nonzero_b[count_b] = k
+        values_b[count_b] = b[k]
+        count_b += b[k] != 0.0
+    return count_a, count_b
 
 
 @njit(**NJIT_OPTIONS)
-def sparse_columns(
-    nonzero, values, n_nonzero, cursor, column_starts, rows, example, value
-):
-    """Regroup the rows of :func:`sparse_rows` by input neuron; return ``n_rows``.
+def sparse_rows(inputs, row_ids, n_in, nonzero, values, n_nonzero):
+    """List the nonzero inputs of each example ``inputs[row_ids[e], :n_in]``.
 
-    Fills ``column_starts`` (n_in + 1,): column ``k``'s entries are
-    ``(example[p], value[p])`` for ``column_starts[k] <= p <
-    column_starts[k+1]``, in increasing example order; and ``rows[:n_rows]``
-    with the nonempty columns, in increasing order. ``cursor`` (n_in,) is
-    scratch. A counting sort: count, running sum, place.
+    Example ``e``'s are ``nonzero[e, :n_nonzero[e]]``, with values
+    ``values[e, :n_nonzero[e]]`` (compressed sparse rows). Examples are
+    taken two at a time (:func:`_nonzero_indices_2`).
     """
-    cursor[:] = 0
-    for b in range(n_nonzero.shape[0]):
-        for i in range(n_nonzero[b]):
-            cursor[nonzero[b, i]] += 1
-    start = 0
-    n_rows = 0
-    for k in range(cursor.shape[0]):
-        count = cursor[k]
-        column_starts[k] = start
-        cursor[k] = start
-        rows[n_rows] = k
-        n_rows += count > 0
-        start += count
-    column_starts[cursor.shape[0]] = start
-    for b in range(n_nonzero.shape[0]):
-        for i in range(n_nonzero[b]):
-            p = cursor[nonzero[b, i]]
-            example[p] = b
-            value[p] = values[b, i]
-            cursor[nonzero[b, i]] = p + 1
-    return n_rows
+    m = row_ids.shape[0]
+    for e in range(0, m - 1, 2):
+        n_nonzero[e], n_nonzero[e + 1] = _nonzero_indices_2(
+            inputs[row_ids[e]][:n_in],
+            nonzero[e],
+            values[e],
+            inputs[row_ids[e + 1]][:n_in],
+            nonzero[e + 1],
+            values[e + 1],
+        )
+    if m % 2:
+        a = inputs[row_ids[m - 1]][:n_in]
+        n_nonzero[m - 1] = nonzero_indices(a, nonzero[m - 1], values[m - 1])
 
 
 # --- one layer, one mini-batch ------------------------------------------------
@@ -239,36 +240,30 @@ def dense_forward(w_t, b, nonzero, values, n_nonzero, n_out, a_out):
 
 
 @njit(**NJIT_OPTIONS)
-def dense_backward(
-    column_starts, rows, entry_example, entry_value, delta, nabla_w_t, nabla_b
-):
-    """BP3 and BP4 summed over a mini-batch, rows = examples.
+def dense_backward(nonzero, values, n_nonzero, delta, nabla_w_t, nabla_b, touched):
+    """Add BP3 and BP4, summed over a mini-batch, to ``nabla``; rows = examples.
 
-    ``nabla_b = sum_e delta[e]`` and, for each input ``k`` in ``rows``,
-    ``nabla_w_t[k] = sum_e a_in[e, k] * delta[e]`` over the nonzero
-    ``a_in[e, k]``: column ``k``'s entries from :func:`sparse_columns`, added
-    two at a time. Rows not in ``rows`` are not written. ``delta`` has shape
-    (m, width).
+    ``nabla_b += sum_e delta[e]`` and ``nabla_w_t[k] += a_in[e, k] * delta[e]``
+    for each example ``e`` and each of its nonzero inputs ``k``
+    (:func:`sparse_rows`); the other rows of the gradient get nothing to
+    add. ``touched`` (:class:`Touched`) records the rows that got something,
+    for :func:`dense_update`. ``delta`` has shape (m, width).
     """
-    m, n_out = delta.shape
-    nabla_b[:] = 0.0
-    for e in range(m):
-        for j in range(n_out):
-            nabla_b[j] += delta[e, j]
-    for r in range(rows.shape[0]):
-        k = rows[r]
-        nabla_k = nabla_w_t[k]
-        nabla_k[:] = 0.0
-        start, stop = column_starts[k], column_starts[k + 1]
-        for p in range(start, stop - 1, 2):
-            delta_1, delta_2 = delta[entry_example[p]], delta[entry_example[p + 1]]
-            v_1, v_2 = entry_value[p], entry_value[p + 1]
-            for j in range(n_out):
-                nabla_k[j] += delta_1[j] * v_1 + delta_2[j] * v_2
-        if (stop - start) % 2:
-            delta_1, v_1 = delta[entry_example[stop - 1]], entry_value[stop - 1]
-            for j in range(n_out):
-                nabla_k[j] += delta_1[j] * v_1
+    flags, rows = touched.flags, touched.rows
+    count = touched.count[0]
+    for e in range(delta.shape[0]):
+        delta_e = delta[e]
+        for j in range(delta_e.shape[0]):
+            nabla_b[j] += delta_e[j]
+        for i in range(n_nonzero[e]):
+            k, v = nonzero[e, i], values[e, i]
+            rows[count] = k  # kept only if row k is new: no branch (n_in + 1 slots)
+            count += 1 - flags[k]
+            flags[k] = 1
+            nabla_k = nabla_w_t[k]
+            for j in range(nabla_k.shape[0]):
+                nabla_k[j] += delta_e[j] * v
+    touched.count[0] = count
 
 
 @njit(**NJIT_OPTIONS)
@@ -291,18 +286,20 @@ def _backpropagate_delta(w_t, a_in, delta, n_out, delta_in):
 def dense_update(w_t, b, nabla_w_t, nabla_b, rows, step, decay):
     """Gradient step on ``rows`` of ``w_t``: ``w -> decay * w - step * nabla_w``.
 
-    Also ``b -> b - step * nabla_b``. ``step = eta / m`` and
-    ``decay = 1 - eta * lmbda / n`` is the L2 factor (1.0 without it, and then
-    ``1.0 * w == w`` exactly, as in ``update_mini_batch``). The biases are not
-    decayed.
+    Also ``b -> b - step * nabla_b``; then zeroes what it used of ``nabla``.
+    ``step = eta / m`` and ``decay = 1 - eta * lmbda / n`` is the L2 factor
+    (1.0 without it, and then ``1.0 * w == w`` exactly, as in
+    ``update_mini_batch``). The biases are not decayed.
     """
     for r in range(rows.shape[0]):
         w_k = w_t[rows[r]]
         nabla_k = nabla_w_t[rows[r]]
         for j in range(w_k.shape[0]):
             w_k[j] = decay * w_k[j] - step * nabla_k[j]
+            nabla_k[j] = 0.0  # ready for the next mini-batch
     for j in range(b.shape[0]):
         b[j] = b[j] - step * nabla_b[j]
+        nabla_b[j] = 0.0
 
 
 # --- the whole network, one mini-batch ----------------------------------------
@@ -338,19 +335,13 @@ def _block(buffer, layout, l, m):
 
 
 @njit(**NJIT_OPTIONS)
-def _columns(workspace, layout, l):
-    """Weight layer l's input by neuron: starts, nonempty rows, entries."""
-    start = layout.node_offsets[l] + l  # each layer has n_in + 1 starts
-    capacity = workspace.entry_value.shape[0] // (
-        layout.node_offsets[-1] + layout.widths[-1]
-    )
-    entries = capacity * layout.node_offsets[l]
-    size = capacity * layout.sizes[l]
-    return (
-        workspace.column_starts[start : start + layout.sizes[l] + 1],
-        _per_neuron(workspace.rows, layout, l),
-        workspace.entry_example[entries : entries + size],
-        workspace.entry_value[entries : entries + size],
+def _touched(workspace, layout, l):
+    """The :class:`Touched` record of weight layer l's rows."""
+    start = layout.node_offsets[l] + l  # n_in + 1 slots: see dense_backward
+    return Touched(
+        _per_neuron(workspace.touched_flags, layout, l),
+        workspace.touched_rows[start : start + layout.sizes[l] + 1],
+        workspace.n_touched[l : l + 1],
     )
 
 
@@ -383,13 +374,11 @@ def network_forward(params, layout, inputs, workspace):
 
 
 @njit(**NJIT_OPTIONS)
-def network_backward(params, nabla, layout, inputs, y, cost_code, every_row, workspace):
-    """Write the summed gradient of the mini-batch (after its forward pass) to nabla.
+def network_backward(params, nabla, layout, inputs, y, cost_code, workspace):
+    """Add the mini-batch's summed gradient (after its forward pass) to ``nabla``.
 
     BP1 for the output layer (``cost_code`` says which cost), then BP2-BP4
-    from the last layer to the first. Writes the rows of ``nabla_w_t`` whose
-    input was nonzero somewhere in the mini-batch, or ``every_row`` (L2 decay
-    updates every row, so it needs their zero gradients too).
+    from the last layer to the first.
     """
     n_layers = layout.sizes.shape[0] - 1
     m = y.shape[0]
@@ -407,27 +396,15 @@ def network_backward(params, nabla, layout, inputs, y, cost_code, every_row, wor
             nonzero = _block(workspace.nonzero, layout, l, m)
             values = _block(workspace.nonzero_values, layout, l, m)
             n_nonzero = workspace.n_nonzero[l, :m]
-        column_starts, rows, entry_example, entry_value = _columns(workspace, layout, l)
-        n_rows = sparse_columns(
+        delta = _block(workspace.deltas, layout, l + 1, m)
+        dense_backward(
             nonzero,
             values,
             n_nonzero,
-            _per_neuron(workspace.cursor, layout, l),
-            column_starts,
-            rows,
-            entry_example,
-            entry_value,
-        )
-        workspace.n_rows[l] = n_rows
-        delta = _block(workspace.deltas, layout, l + 1, m)
-        dense_backward(
-            column_starts,
-            workspace.all_rows[: layout.sizes[l]] if every_row else rows[:n_rows],
-            entry_example,
-            entry_value,
             delta,
             _weights_t(nabla, layout, l),
             _biases(nabla, layout, l),
+            _touched(workspace, layout, l),
         )
         if l > 0:
             _backpropagate_delta(
@@ -441,9 +418,13 @@ def network_backward(params, nabla, layout, inputs, y, cost_code, every_row, wor
 
 @njit(**NJIT_OPTIONS)
 def network_update(params, nabla, layout, step, decay, workspace):
-    """One gradient step with the mini-batch's gradient in ``nabla``."""
+    """One gradient step with the mini-batch's gradient in ``nabla``; zero it."""
     for l in range(layout.sizes.shape[0] - 1):
-        rows = _per_neuron(workspace.rows, layout, l)[: workspace.n_rows[l]]
+        touched = _touched(workspace, layout, l)
+        rows = touched.rows[: touched.count[0]]
+        for r in range(rows.shape[0]):
+            touched.flags[rows[r]] = 0
+        touched.count[0] = 0
         if decay != 1.0:  # L2: every row shrinks, with or without a gradient
             rows = workspace.all_rows[: layout.sizes[l]]
         dense_update(
@@ -470,12 +451,9 @@ def _make_workspace(layout, capacity):
         np.zeros(capacity * n_neurons, dtype=np.int64),  # nonzero
         np.zeros(capacity * n_neurons),  # nonzero_values
         np.zeros((n_layers, capacity), dtype=np.int64),  # n_nonzero
-        np.zeros(n_neurons + n_layers, dtype=np.int64),  # column_starts
-        np.zeros(n_neurons, dtype=np.int64),  # rows
-        np.zeros(n_layers, dtype=np.int64),  # n_rows
-        np.zeros(capacity * n_neurons, dtype=np.int64),  # entry_example
-        np.zeros(capacity * n_neurons),  # entry_value
-        np.zeros(n_neurons, dtype=np.int64),  # cursor
+        np.zeros(n_neurons, dtype=np.int64),  # touched_flags
+        np.zeros(n_neurons + n_layers, dtype=np.int64),  # touched_rows
+        np.zeros(n_layers, dtype=np.int64),  # n_touched
         np.arange(max(layout.widths.max(), capacity)),  # all_rows
     )
 
@@ -515,9 +493,7 @@ def train_epoch_kernel(
         sparse_rows(images, order[start:stop], n_in, nonzero, values, n_nonzero)
         batch = (nonzero, values, n_nonzero)
         network_forward(params, layout, batch, workspace)
-        network_backward(
-            params, nabla, layout, batch, y[:m], cost_code, decay != 1.0, workspace
-        )
+        network_backward(params, nabla, layout, batch, y[:m], cost_code, workspace)
         network_update(params, nabla, layout, eta / m, decay, workspace)
 
 
@@ -529,7 +505,7 @@ def backprop_kernel(x_rows, y_rows, cost_code, params, layout, nabla):
     inputs = _make_input_rows(m, layout.sizes[0])
     sparse_rows(x_rows, workspace.all_rows[:m], layout.sizes[0], *inputs)
     network_forward(params, layout, inputs, workspace)
-    network_backward(params, nabla, layout, inputs, y_rows, cost_code, False, workspace)
+    network_backward(params, nabla, layout, inputs, y_rows, cost_code, workspace)
 
 
 @njit(**NJIT_OPTIONS)

@@ -131,6 +131,19 @@ def test_fill_moves_the_step_position(watched):
     assert_clean(watched)
 
 
+def test_mouse_click_on_a_slider_track(watched):
+    page = watched.open()
+    slider = page.locator("#ch4-w-bump-h1")
+    slider.scroll_into_view_if_needed()
+    box = slider.bounding_box()
+    page.mouse.click(box["x"] + 0.9 * box["width"], box["y"] + box["height"] / 2)
+    h = state_of(page, "ch4-w-bump")["h1"]
+    assert h > 1.5  # the track runs from -3 to 3; 90 % of the way is about 2.4
+    values = assert_matches_python(page, "ch4-w-bump")
+    assert max(values["y"]) == pytest.approx(h, abs=1e-6)
+    assert_clean(watched)
+
+
 def test_two_weighted_steps_make_a_bump(watched):
     page = watched.open()
     page.locator("#ch4-w-pair-w1").fill("0.8")

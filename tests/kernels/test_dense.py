@@ -47,23 +47,9 @@ ETA = {"quadratic": 3.0, "cross_entropy": 0.5}
 SATURATED_SGD_RTOL = 1e-10
 
 
-class _CrossEntropyCost:
-    """Nielsen's cross-entropy cost, until ``costs.CrossEntropyCost`` exists."""
-
-    name = "cross_entropy"
-
-    @staticmethod
-    def fn(a, y):
-        return float(np.sum(np.nan_to_num(-y * np.log(a) - (1 - y) * np.log(1 - a))))
-
-    @staticmethod
-    def delta(z, a, y):
-        return a - y
-
-
 COSTS = {
     "quadratic": costs.QuadraticCost,
-    "cross_entropy": getattr(costs, "CrossEntropyCost", _CrossEntropyCost),
+    "cross_entropy": costs.CrossEntropyCost,
 }
 
 # name: (sizes, batch): 1x1, a batch of 1, odd sizes, a 4-layer net.

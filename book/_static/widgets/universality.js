@@ -461,10 +461,27 @@
       ctx.stroke();
       ctx.fillStyle = fg;
       ctx.font = "12px sans-serif";
-      const [lx, ly] = proj(1.08, 0, zr[0], zr);
-      ctx.fillText("x", lx, ly);
-      const [mx, my] = proj(0, 1.1, zr[0], zr);
-      ctx.fillText("y", mx - 8, my);
+      // Label the two front edges: x grows along the lower left one, y along the lower right.
+      const [lx, ly] = proj(0.5, 1.16, zr[0], zr);
+      ctx.fillText("x", lx - 4, ly + 4);
+      const [mx, my] = proj(1.16, 0.5, zr[0], zr);
+      ctx.fillText("y", mx - 4, my + 4);
+      // A vertical z axis at the left corner (x = 0, y = 1), ticks at both ends and 0.
+      const [ax0, ay0] = proj(0, 1, zr[0], zr);
+      const [, ay1] = proj(0, 1, zr[1], zr);
+      ctx.beginPath();
+      ctx.moveTo(ax0, ay0);
+      ctx.lineTo(ax0, ay1);
+      ctx.stroke();
+      const ticks = zr[0] < 0 && zr[1] > 0 ? [zr[0], 0, zr[1]] : [zr[0], zr[1]];
+      ticks.forEach((t) => {
+        const [, ty] = proj(0, 1, t, zr);
+        ctx.beginPath();
+        ctx.moveTo(ax0 - 4, ty);
+        ctx.lineTo(ax0, ty);
+        ctx.stroke();
+        ctx.fillText(fmt(t, 0), ax0 - 22, ty + 4);
+      });
       ctx.restore();
       // Painter's algorithm: far cells (small x + y) first.
       const cells = [];

@@ -1,0 +1,162 @@
+"""Network3: whole-network gradient check, backends agree, SGD semantics,
+checkpoint and resume, ensembles."""
+
+import numpy as np
+import pytest
+
+from nndl_core.conv import ConvPoolLayer
+from nndl_core.convnet import Network3, ensemble_predict
+from nndl_core.convnet_checkpoint import ConvHistory, load_network, save_network
+from nndl_core.layers import FullyConnectedLayer, SoftmaxLayer, log_likelihood
+
+
+def tiny_layers(activation="tanh", p_drop=0.0):
+    """A 6x6 image -> conv 2 maps 3x3 + pool 2 -> dense 5 -> softmax 3."""
+    return [
+        ConvPoolLayer((2, 1, 3, 3), (1, 6, 6), 2, activation),
+        ConvPoolLayer((3, 2, 1, 1), (2, 2, 2), 1, activation),
+        FullyConnectedLayer(12, 5, "sigmoid", p_drop),
+        SoftmaxLayer(5, 3, p_drop),
+    ]
+
+
+def _data(rng, n=8, side=6, classes=3):
+    return rng.random((n, side * side)), rng.integers(0, classes, n)
+
+
+def test_whole_network_gradient_matches_finite_differences(rng):
+    net = Network3(tiny_layers(), seed=1)
+    for layer in net.layers:  # the softmax starts at zero; move it off
+        layer.w = layer.w + 0.3 * rng.standard_normal(layer.w.shape)
+    images, labels = _data(rng, n=3)
+    grads = net.backprop(images, labels)
+
+    def cost():
+        return log_likelihood(net.feedforward(images), labels)
+
+    eps = 1e-6
+    for layer, grad in zip(net.layers, grads, strict=True):
+        for name in ("w", "b"):
+            array = getattr(layer, name)
+            expected = np.zeros_like(array)
+            for i in np.ndindex(array.shape):
+                old = array[i]
+                array[i] = old + eps
+                plus = cost()
+                array[i] = old - eps
+                expected[i] = (plus - cost()) / (2 * eps)
+                array[i] = old
+            np.testing.assert_allclose(grad[name], expected, rtol=1e-5, atol=1e-8)
+
+
+def _train(backend, dtype, rng_seed, p_drop=0.0, **kw):
+    rng = np.random.default_rng(rng_seed)
+    train, val = _data(rng, 30), _data(rng, 10)
+    net = Network3(tiny_layers("relu", p_drop), seed=2, backend=backend, dtype=dtype)
+    history = net.SGD(train, 3, 4, 0.5, val, val, lmbda=0.1, seed=5, **kw)
+    return net, history
+
+
+@pytest.mark.parametrize("p_drop", [0.0, 0.5])
+def test_numba_backend_trains_like_numpy(seed, p_drop):
+    expected, _ = _train("numpy", None, seed, p_drop)
+    actual, _ = _train("numba", np.float64, seed, p_drop)
+    for a, e in zip(actual.layers, expected.layers, strict=True):
+        for name in ("w", "b"):
+            x, y = getattr(a, name), getattr(e, name)
+            np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-10 * np.abs(y).max())
+
+
+def test_numba_backend_trains_in_float32_by_default(seed):
+    net, history = _train("numba", None, seed)
+    assert net.layers[0].w.dtype == np.float32 and history.epochs == 3
+
+
+def test_best_epoch_ties_go_to_the_later_epoch():
+    history = ConvHistory([0.5, 0.7, 0.7, 0.6], [0.1, 0.2, 0.3, 0.4], [0] * 4)
+    assert history.best() == (2, 0.7, 0.3)
+
+
+def test_l2_scaling_network3_decays_by_eta_lmbda_m_over_n(rng):
+    net = Network3(tiny_layers(), seed=0)
+    for layer in net.layers:
+        layer.w = np.ones_like(layer.w)
+    before = net.layers[0].w.copy()
+    images, labels = _data(rng, 20)
+    net.SGD(
+        (images, labels), 1, 10, 1e-12, (images, labels), (images, labels), lmbda=1e9
+    )
+    # two steps, each decaying by 1 - eta * lmbda * m / n = 1 - 1e-3 * 10 / 20
+    np.testing.assert_allclose(net.layers[0].w, before * (1 - 5e-4) ** 2, rtol=1e-6)
+
+
+def test_checkpoint_resumes_to_the_same_result(tmp_path, seed):
+    rng = np.random.default_rng(seed)
+    train, val = _data(rng, 30), _data(rng, 10)
+
+    def run(epochs, folder):
+        net = Network3(tiny_layers("relu", 0.5), seed=2)
+        return net, net.SGD(train, epochs, 4, 0.5, val, val, seed=7, checkpoint=folder)
+
+    straight, history = run(3, tmp_path / "a")
+
+    class StopTrainingError(Exception):
+        pass
+
+    def stop_after_two(epoch, _):
+        if epoch == 1:
+            raise StopTrainingError
+
+    net = Network3(tiny_layers("relu", 0.5), seed=2)
+    with pytest.raises(StopTrainingError):
+        net.SGD(
+            train,
+            3,
+            4,
+            0.5,
+            val,
+            val,
+            seed=7,
+            checkpoint=tmp_path / "b",
+            callback=stop_after_two,
+        )
+    resumed, resumed_history = run(3, tmp_path / "b")
+    assert resumed_history.validation_accuracy == history.validation_accuracy
+    assert resumed_history.test_accuracy == history.test_accuracy
+    for a, e in zip(resumed.layers, straight.layers, strict=True):
+        np.testing.assert_array_equal(a.w, e.w)
+
+
+def test_checkpoint_of_another_run_is_refused(tmp_path, rng):
+    train = _data(rng, 12)
+    net = Network3(tiny_layers(), seed=0)
+    net.SGD(train, 1, 4, 0.1, train, train, checkpoint=tmp_path)
+    with pytest.raises(ValueError, match="different run"):
+        Network3(tiny_layers(), seed=0).SGD(
+            train, 1, 4, 0.2, train, train, checkpoint=tmp_path
+        )
+
+
+def test_save_and_load_round_trip(tmp_path, rng):
+    net = Network3(tiny_layers(), seed=3)
+    save_network(net, tmp_path)
+    loaded = load_network(tmp_path)
+    images, _ = _data(rng)
+    np.testing.assert_array_equal(loaded.feedforward(images), net.feedforward(images))
+
+
+def test_ensemble_takes_the_plurality_vote():
+    class Fixed:
+        def __init__(self, answers):
+            self.answers = np.array(answers)
+
+        def predict(self, images):
+            return self.answers
+
+    nets = [Fixed([1, 2, 3]), Fixed([1, 5, 4]), Fixed([0, 5, 3])]
+    np.testing.assert_array_equal(ensemble_predict(nets, None), [1, 5, 3])
+
+
+def test_layers_must_chain():
+    with pytest.raises(ValueError, match="expects"):
+        Network3([FullyConnectedLayer(784, 30), SoftmaxLayer(20, 10)])
