@@ -11,13 +11,41 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "book" / "_ext"))  # local extensions (nndl_site)
 
-from _build_tools.mathjax import copy_mathjax  # noqa: E402
+from _build_tools.mathjax import copy_mathjax, mathjax_es5_dir  # noqa: E402
 from nndl_core.experiments import current_profile  # noqa: E402
 from nndl_core.experiments._cache import library_hash  # noqa: E402
 
 PROFILE = current_profile()
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def _build_facts():
+    """Versions and hashes for the build-report page (``{{ python_version }}``...)."""
+    import json
+    import platform
+    from importlib.metadata import version
+
+    facts = {
+        "library_hash": library_hash(),
+        "python_version": platform.python_version(),
+        "mathjax_version": json.loads(
+            (mathjax_es5_dir().parent / "package.json").read_text()
+        )["version"],
+    }
+    for name in (
+        "numpy",
+        "numba",
+        "matplotlib",
+        "sphinx",
+        "myst-nb",
+        "sphinx-book-theme",
+        "jupyter-cache",
+    ):
+        facts[name.replace("-", "_") + "_version"] = version(name)
+    return facts
+
 
 project = "Neural Networks and Deep Learning — executable edition"
 author = "the nndl authors, after Michael Nielsen"
@@ -33,6 +61,7 @@ extensions = [
     "sphinx_exercise",
     "sphinx_proof",
     "sphinxcontrib.bibtex",
+    "nndl_site",  # book/_ext: executed-notebook downloads, the exercise list
 ]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "_static/mathjax"]
 # Quick local iteration: NNDL_PAGES=chap2 builds index, chap2 and the reference pages.
@@ -74,7 +103,7 @@ nb_execution_show_tb = True
 nb_execution_timeout = 1800
 nb_kernel_rgx_aliases = {".*": "python3"}
 nb_merge_streams = True
-myst_substitutions = {"profile": PROFILE}
+myst_substitutions = {"profile": PROFILE, **_build_facts()}
 
 # Bibliography
 bibtex_bibfiles = ["book/references.bib"]
@@ -97,12 +126,14 @@ copybutton_prompt_text = r">>> |\.\.\. "
 copybutton_prompt_is_regexp = True
 copybutton_only_copy_prompt_lines = False
 copybutton_exclude = ".linenos, .gp, .go"
+# Buttons on code only: not on a cell's printed output (MyST-NB's ".output").
+copybutton_selector = "div:not(.output)[class*='highlight-'] > div.highlight > pre"
 
 # HTML: everything served from the site itself.
 html_theme = "sphinx_book_theme"
 html_title = "NNDL — executable edition"
 html_static_path = ["book/_static"]
-html_css_files = ["nndl.css"]
+html_css_files = ["nndl.css", "site.css"]  # site.css: print view, exercise list
 html_context = {"default_mode": "auto"}
 html_theme_options = {
     "use_download_button": True,

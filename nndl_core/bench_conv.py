@@ -6,7 +6,7 @@ the one of the book's final runs: conv 5x5x20 + max-pool 2x2 -> conv 5x5x40
 of 10, eta = 0.03, lmbda = 0.1 (network3's L2 scaling).
 
 * ``"numba"``: :class:`nndl_core.convnet.Network3` with ``backend="numba"``
-  (float32; the convolutional layers on :mod:`nndl_core.kernels.conv`);
+  (float32; the convolutional layers on ``nndl_core.kernels.conv``);
 * ``"torch"``: the same network, initialisation, mini-batches and update in
   PyTorch on the CPU (float32), measured only if ``import torch`` works,
   otherwise reported as skipped with the reason.
@@ -53,7 +53,7 @@ def flops_per_image(layers):
     Examples
     --------
     >>> round(flops_per_image(book_layers()) / 1e6, 2)
-    9.21
+    9.22
     """
     total = 0
     for i, layer in enumerate(layers):

@@ -1,7 +1,7 @@
 """Convolution, max-pooling and the convolutional-pooling layer (readable NumPy).
 
 Used in chap6. These functions are the reference the page displays; the
-Numba kernels in :mod:`nndl_core.kernels.conv` are tested equal to them.
+Numba kernels in ``nndl_core.kernels.conv`` are tested equal to them.
 
 Array conventions
 -----------------
@@ -244,28 +244,39 @@ class ConvPoolLayer:
 
     .. math:: a = \\mathrm{act}\\big(\\mathrm{maxpool}(w \\star x + b)\\big)
 
-    Args:
-        filter_shape: ``(f, c, k, k)``: ``f`` feature maps, each with a
-            ``k x k`` local receptive field over ``c`` input maps.
-        image_shape: ``(c, h, w)`` of one input.
-        pool: side of the square max-pooling window (2 in the book).
-        activation: ``"sigmoid"``, ``"relu"``, ``"tanh"`` or ``"linear"``.
-        init: ``"n_out"`` reproduces network3, which draws the weights from
-            N(0, 1/n_out) with ``n_out = f * k * k / pool**2`` (BOOK.md
-            section 6 item 7); ``"n_in"`` is the fix, N(0, 1/(c * k * k)).
+    Parameters
+    ----------
+    filter_shape
+        ``(f, c, k, k)``: ``f`` feature maps, each with a
+        ``k x k`` local receptive field over ``c`` input maps.
+    image_shape
+        ``(c, h, w)`` of one input.
+    pool
+        side of the square max-pooling window (2 in the book).
+    activation
+        ``"sigmoid"``, ``"relu"``, ``"tanh"`` or ``"linear"``.
+    init
+        ``"n_out"`` reproduces network3, which draws the weights from
+        N(0, 1/n_out) with ``n_out = f * k * k / pool**2`` (BOOK.md
+        section 6 item 7); ``"n_in"`` is the fix, N(0, 1/(c * k * k)).
 
-    Shape:
-        input ``(m, c, h, w)``; output ``(m, f, (h-k+1)//pool, (w-k+1)//pool)``.
+    Notes
+    -----
+    Shape: input ``(m, c, h, w)``; output ``(m, f, (h-k+1)//pool, (w-k+1)//pool)``.
 
-    Attributes:
-        w: ndarray of shape ``filter_shape``, the shared weights.
-        b: ndarray of shape ``(f,)``, the shared biases, from N(0, 1).
+    Attributes
+    ----------
+    w
+        ndarray of shape ``filter_shape``, the shared weights.
+    b
+        ndarray of shape ``(f,)``, the shared biases, from N(0, 1).
 
-    Examples:
-        >>> layer = ConvPoolLayer((20, 1, 5, 5), (1, 28, 28))
-        >>> layer.initialize(np.random.default_rng(0))
-        >>> layer.output_shape, layer.n_params
-        ((20, 12, 12), 520)
+    Examples
+    --------
+    >>> layer = ConvPoolLayer((20, 1, 5, 5), (1, 28, 28))
+    >>> layer.initialize(np.random.default_rng(0))
+    >>> layer.output_shape, layer.n_params
+    ((20, 12, 12), 520)
     """
 
     kind = "images"

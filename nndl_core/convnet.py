@@ -10,7 +10,7 @@ validation accuracy (ties go to the later epoch, as network3's ``>=`` does).
 Two backends, chosen in one place: ``"numpy"`` runs the readable references
 in float64 (what the page steps through, and what the tests trust);
 ``"numba"`` runs the convolutional layers on the kernels of
-:mod:`nndl_core.kernels.conv` and everything in float32 (the fast path).
+``nndl_core.kernels.conv`` and everything in float32 (the fast path).
 
 network3's quirks, reproduced on purpose and switchable:
 

@@ -1,4 +1,4 @@
-"""Histories, saving and loading, and per-epoch checkpoints for :class:`Network3`.
+"""Histories, saving, loading and per-epoch checkpoints for ``Network3``.
 
 Used in chap6 (long runs, and problem pb.8 "save and load networks").
 Everything is JSON (architecture, history, the random generator's state)
@@ -42,7 +42,7 @@ _LAYER_TYPES = {
 
 @dataclass
 class ConvHistory:
-    """Per-epoch accuracies of a :meth:`Network3.SGD` run.
+    """Per-epoch accuracies of a :meth:`nndl_core.convnet.Network3.SGD` run.
 
     Attributes
     ----------
@@ -156,7 +156,7 @@ def save_network(net, folder):
 
 
 def load_network(folder, backend="numpy"):
-    """A :class:`Network3` rebuilt from :func:`save_network`'s folder."""
+    """A ``Network3`` rebuilt from the folder :func:`save_network` wrote."""
     from .convnet import Network3
 
     folder = Path(folder)

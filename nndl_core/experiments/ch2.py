@@ -89,14 +89,14 @@ class FiniteDiffParams:
     n_in: int = 784
     n_out: int = 10
     eps: float = 1e-6
-    repeats: int = 3
+    repeats: int = 5
 
 
 def _fd_profiles():
     full = FiniteDiffParams(hidden=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512))
     return {
         "ci": Profile(
-            FiniteDiffParams(hidden=(1, 2, 4, 8, 16), repeats=2),
+            FiniteDiffParams(hidden=(1, 2, 4, 8, 16), repeats=3),
             "small: hidden widths 1 to 16 (up to 12,730 parameters)",
         ),
         "default": Profile(
