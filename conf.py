@@ -127,13 +127,14 @@ copybutton_prompt_is_regexp = True
 copybutton_only_copy_prompt_lines = False
 copybutton_exclude = ".linenos, .gp, .go"
 # Buttons on code only: not on a cell's printed output (MyST-NB's ".output").
-copybutton_selector = "div:not(.output)[class*='highlight-'] > div.highlight > pre"
+copybutton_selector = 'div:not(.output)[class*="highlight-"] > div.highlight > pre'
 
 # HTML: everything served from the site itself.
 html_theme = "sphinx_book_theme"
 html_title = "NNDL — executable edition"
 html_static_path = ["book/_static"]
 html_css_files = ["nndl.css", "site.css"]  # site.css: print view, exercise list
+html_favicon = "book/_static/favicon.svg"  # else browsers ask the server for /favicon.ico
 html_context = {"default_mode": "auto"}
 html_theme_options = {
     "use_download_button": True,

@@ -33,11 +33,11 @@ NEURON_GAP = 1.0
 RADIUS = 0.22
 
 
-def _figure(ncols=1, figsize=(5, 3)):
+def _figure(ncols=1, figsize=(5, 3), nrows=1):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(
-        1, ncols, figsize=figsize, facecolor="white", squeeze=False
+        nrows, ncols, figsize=figsize, facecolor="white", squeeze=False
     )
     for ax in axes.ravel():
         ax.set_aspect("equal")
@@ -328,7 +328,7 @@ def plot_perturbation():
         r"(c) $\Delta a^{l+1}$",
         r"(d) $\Delta a^L$ and $\Delta C$",
     ]
-    fig, axes = _figure(4, figsize=(13.0, 2.9))
+    fig, axes = _figure(2, figsize=(8.4, 5.6), nrows=2)
     touched = {(2, 2, 3): ACCENT}
     for stage, (ax, title) in enumerate(zip(axes, titles)):
         edges, neurons = dict(touched), {}

@@ -254,7 +254,7 @@ def resolve_exercise_lists(app, doctree, docname):
             entries = by_doc.get(doc, [])
             ex = sum(e["kind"] == "Exercise" for e in entries)
             pb = sum(e["kind"] == "Problem" for e in entries)
-            solved = sum(e["solved"] for e in entries)
+            solved = sum(e["solved"] for e in entries if e["kind"] != "Challenge")
             orig = original.get(doc)
             title = env.titles[doc].astext() if doc in env.titles else doc
             for i, value in enumerate((ex, pb, solved, *(orig or (0, 0)))):
@@ -297,7 +297,7 @@ def resolve_exercise_lists(app, doctree, docname):
                     "Page",
                     "Exercises",
                     "Problems",
-                    "With solution",
+                    "Solved here",
                     "Original (ex. + pb.)",
                 ],
                 rows,
@@ -307,11 +307,14 @@ def resolve_exercise_lists(app, doctree, docname):
         # One table per page.
         for doc, entries in by_doc.items():
             title = env.titles[doc].astext() if doc in env.titles else doc
-            rubric = nodes.rubric("", "", _link(app, docname, doc, "", [nodes.Text(title)]))
+            rubric = nodes.rubric(
+                "", "", _link(app, docname, doc, "", [nodes.Text(title)])
+            )
             rows = []
+            box_format = app.config.numfig_format.get("exercise", "Exercise %s")
             for entry in entries:
-                number = entry["number"] or "—"
-                name = f"{entry['kind']} {number}" if entry["number"] else entry["kind"]
+                # The name the box itself shows ("Exercise 2.1"), kind aside.
+                name = box_format % entry["number"] if entry["number"] else "Exercise"
                 has_math = has_math or any(
                     isinstance(n, nodes.math)
                     for child in entry["title"]

@@ -35,12 +35,35 @@ def _missing(message):
     pytest.skip(message)
 
 
+def site_path():
+    """The folder ``$NNDL_SITE_DIR`` names (default ``_build/html``); may not exist."""
+    site = Path(os.environ.get("NNDL_SITE_DIR", REPO / "_build" / "html"))
+    return site if site.is_absolute() else REPO / site
+
+
+def site_pages(site=None):
+    """Every HTML page of a built site, relative to it (``"chap1.html"``, ...).
+
+    Found by walking the build, so pages added later are covered without
+    editing the tests; Sphinx's own folders (``_static``, ``_sources``, ...)
+    are skipped.
+    """
+    site = site_path() if site is None else Path(site)
+    if not site.is_dir():
+        return []
+    pages = []
+    for path in site.rglob("*.html"):
+        relative = path.relative_to(site)
+        if any(part.startswith(("_", ".")) for part in relative.parts[:-1]):
+            continue
+        pages.append(relative.as_posix())
+    return sorted(pages)
+
+
 @pytest.fixture(scope="session")
 def site_dir():
     """The built HTML site; the chapter pages must have been built."""
-    site = Path(os.environ.get("NNDL_SITE_DIR", REPO / "_build" / "html"))
-    if not site.is_absolute():
-        site = REPO / site
+    site = site_path()
     if not (site / "chap4.html").exists():
         _missing(
             f"no built site at {site} (chap4.html missing): build it with "
@@ -90,6 +113,16 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(scope="session")
+def screenshot_dir():
+    """Where the browser tests leave screenshots and PDFs (``_build/screenshots``)."""
+    path = Path(os.environ.get("NNDL_SCREENSHOT_DIR", REPO / "_build" / "screenshots"))
+    if not path.is_absolute():
+        path = REPO / path
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 class PageWatch:
     """A page plus everything it did that a test may want to forbid."""
 
@@ -98,6 +131,7 @@ class PageWatch:
         self.origin = origin
         self.outside_requests = []
         self.console_errors = []
+        self.failed_responses = []
 
     def open(self, name="chap4.html"):
         """Load a page of the site and wait until every widget has drawn."""
@@ -109,11 +143,30 @@ class PageWatch:
         )
         return self.page
 
+    def settle(self):
+        """Wait until MathJax has typeset the page and every image has loaded.
 
-@pytest.fixture
-def watched(browser, server):
-    """A fresh page whose requests outside the local site are blocked and recorded."""
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+        Images are switched to eager loading first, so that images further
+        down the page, or inside folded content, are fetched too.
+        """
+        self.page.evaluate(
+            """async () => {
+                if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+                    await MathJax.startup.promise;
+                }
+                const images = Array.from(document.images);
+                images.forEach((img) => { img.loading = "eager"; });
+                await Promise.all(images.map((img) => img.decode().catch(() => null)));
+            }"""
+        )
+        return self.page
+
+
+def _watch(browser, server, **context_options):
+    """A context whose requests outside the local site are blocked and recorded."""
+    context = browser.new_context(
+        viewport={"width": 1200, "height": 900}, **context_options
+    )
     page = context.new_page()
     watch = PageWatch(page, server)
 
@@ -133,5 +186,30 @@ def watched(browser, server):
         ),
     )
     page.on("pageerror", lambda exc: watch.console_errors.append(f"page error: {exc}"))
+    page.on(
+        "response",
+        lambda response: (
+            watch.failed_responses.append(f"{response.status} {response.url}")
+            if response.status >= 400
+            else None
+        ),
+    )
+    return context, watch
+
+
+@pytest.fixture
+def watched(browser, server):
+    """A fresh page whose requests outside the local site are blocked and recorded."""
+    context, watch = _watch(browser, server)
+    yield watch
+    context.close()
+
+
+@pytest.fixture
+def clipboard_watched(browser, server):
+    """Like ``watched``, with permission to read what the copy buttons copy."""
+    context, watch = _watch(
+        browser, server, permissions=["clipboard-read", "clipboard-write"]
+    )
     yield watch
     context.close()
