@@ -37,7 +37,7 @@ def test_load_or_run_runs_once_then_reads_the_cache(results_root):
     assert CALLS == [(1, 0)]
     assert (first.cached, second.cached) == (False, True)
     assert second.value == first.value == {"value": 10}
-    assert second.params == {"size": 1} and second.code_hash == _cache.library_hash()
+    assert second.params == {"size": 1} and second.code_hash == _cache.results_hash()
     assert len(list(results_root.rglob("*.json"))) == 1
 
 
@@ -74,6 +74,15 @@ def test_library_hash_follows_the_sources(tmp_path):
     before = _cache.library_hash(tmp_path)
     (tmp_path / "m.py").write_text("x = 2\n")
     assert _cache.library_hash(tmp_path) != before
+
+
+def test_results_hash_ignores_presentation_modules(tmp_path):
+    (tmp_path / "network.py").write_text("x = 1\n")
+    (tmp_path / "plotting_extra.py").write_text("y = 1\n")
+    before = (_cache.library_hash(tmp_path), _cache.results_hash(tmp_path))
+    (tmp_path / "plotting_extra.py").write_text("y = 2\n")
+    assert _cache.results_hash(tmp_path) == before[1]
+    assert _cache.library_hash(tmp_path) != before[0]
 
 
 def test_a_corrupt_cache_file_says_what_to_do(results_root):

@@ -24,7 +24,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from ._cache import cache_key, library_hash, read_result, write_result
+from ._cache import cache_key, read_result, results_hash, write_result
 
 __all__ = [
     "PROFILES",
@@ -170,7 +170,7 @@ def load_or_run(name, profile=None, seed=None, progress=None, rerun=False, root=
     prof = exp.profile(profile)
     seed = prof.seeds[0] if seed is None else int(seed)
     params = dataclasses.asdict(prof.params)
-    code = library_hash()
+    code = results_hash()
     key = cache_key(name, params, profile, seed, code)
     record = None if rerun else read_result(name, key, root)
     if record is not None:

@@ -11,23 +11,43 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["cache_key", "library_hash", "read_result", "results_dir", "write_result"]
+__all__ = [
+    "cache_key",
+    "library_hash",
+    "read_result",
+    "results_dir",
+    "results_hash",
+    "write_result",
+]
 
 RESULTS_ENV_VAR = "NNDL_RESULTS_DIR"
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
-def library_hash(package_dir=_PACKAGE_DIR):
-    """SHA-256 (first 16 hex digits) of every ``.py`` source in ``nndl_core``.
+#: Modules that draw, print or time but never change a result; editing them
+#: re-executes the pages (see :func:`library_hash`) but keeps cached results.
+PRESENTATION_MODULES = ("plotting*.py", "cli.py", "__main__.py", "bench*.py")
 
-    Any change to the library changes this hash, so cached results and
-    executed pages made by older code are never reused.
+
+def library_hash(package_dir=_PACKAGE_DIR, exclude=()):
+    """SHA-256 (first 16 hex digits) of the ``.py`` sources in ``nndl_core``.
+
+    Any change to the library changes this hash, so executed pages made by
+    older code are never reused. ``exclude`` holds glob patterns of file
+    names to leave out.
     """
     digest = hashlib.sha256()
     for path in sorted(Path(package_dir).rglob("*.py")):
+        if any(path.match(pattern) for pattern in exclude):
+            continue
         digest.update(path.relative_to(package_dir).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def results_hash(package_dir=_PACKAGE_DIR):
+    """:func:`library_hash` of the code that can change a result (the cache key)."""
+    return library_hash(package_dir, exclude=PRESENTATION_MODULES)
 
 
 def results_dir():

@@ -21,7 +21,7 @@ from ..data import load_mnist
 from ..expand import expand_with_shifts
 from ..layers import FullyConnectedLayer, SoftmaxLayer
 from . import BookFigure, Profile, experiment
-from ._cache import cache_key, library_hash, read_result
+from ._cache import cache_key, read_result, results_hash
 
 SECTION = "chap6, 'Convolutional neural networks in practice'"
 URL = "http://neuralnetworksanddeeplearning.com/chap6.html"
@@ -177,7 +177,7 @@ def cached_full(name, seed=None):
     prof = exp.profile("full")
     seed = prof.seeds[0] if seed is None else seed
     params = asdict(prof.params)
-    key = cache_key(name, params, "full", seed, library_hash())
+    key = cache_key(name, params, "full", seed, results_hash())
     record = read_result(name, key)
     return None if record is None else Result(**record, cached=True)
 

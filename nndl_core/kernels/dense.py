@@ -1,52 +1,58 @@
 """Numba kernels for the fully connected sigmoid network of chapters 1-3.
 
 Used by :class:`nndl_core.network.Network` with ``backend="numba"`` (chap1
-onwards, and chap3's L2 regularization). Each kernel mirrors a piece of the
-readable reference in ``network.py``, and ``tests/kernels/test_dense.py``
-checks that they agree: :func:`feedforward` with ``Network.feedforward``,
-:func:`backprop` with ``Network.backprop``, and :func:`train_epoch` with one
-epoch of ``Network.SGD`` (``update_mini_batch`` on consecutive slices of the
-shuffled order).
+onwards; chap3's L2 regularization through ``lmbda``). Each kernel mirrors a
+piece of the readable reference in ``network.py``, and
+``tests/kernels/test_dense.py`` checks that they agree: :func:`feedforward`
+with ``Network.feedforward``, :func:`backprop` with ``Network.backprop``, and
+:func:`train_epoch` with an epoch of ``Network.SGD`` (``update_mini_batch``
+on consecutive slices of the shuffled order).
 
 Layout
 ------
-The Python wrappers pack ``net.weights`` and ``net.biases`` into one flat
-float64 buffer ``params``. Weight layer ``l`` stores its weights *transposed*,
-as ``w_t`` of shape (n_in, n_out) in row-major order, then its biases
-(n_out,). Transposed, the weights fanning out of input neuron ``k`` form one
-contiguous row ``w_t[k]``. Inside a mini-batch, examples are rows: ``a`` of
-shape (m, n) holds one example's activations per row.
+The Python wrappers (validate, pack, call, unpack) pack ``net.weights`` and
+``net.biases`` into one flat float64 buffer ``params``. Weight layer ``l``
+stores its weights *transposed*, ``w_t`` of shape (n_in, width), then its
+biases: the weights fanning out of input neuron ``k`` are the contiguous row
+``w_t[k]``. ``width`` is ``n_out`` rounded up to a multiple of 8; the extra
+columns hold zeros that stay zero, so that loops along a row run in whole
+vector steps. Inside a mini-batch, examples are rows (``a`` of shape
+(m, width)), not columns as in ``network.py``.
 
 Why it is fast
 --------------
 About 80% of MNIST's pixels are exactly 0.0, and a product with an exact zero
-adds nothing to a sum. So the kernels list each example's nonzero inputs
-(:func:`sparse_rows`) and
+adds nothing to a sum. So :func:`sparse_rows` lists each example's nonzero
+inputs, and only those are visited:
 
-* forward (eq. 25), ``z = sum_k a_k w_t[k]`` runs over those inputs only,
-  four at a time, so that ``z`` is loaded and stored once per four rows;
-* backward (BP4), the same entries regrouped by input neuron
-  (:func:`sparse_columns`) give ``nabla_w_t[k] = sum_e a_k(e) delta(e)``,
-  one row of the gradient at a time;
-* the update ``w -> w - (eta/m) nabla_w`` of ``update_mini_batch`` touches
-  only the rows ``k`` that had a nonzero input in the mini-batch: the others
-  have a zero gradient, and ``w - (eta/m) * 0.0 == w``. (With L2 decay every
-  row changes, and every row is updated.)
+* forward (eq. 25), ``z = b + sum_k a_k w_t[k]`` adds four rows ``w_t[k]``
+  per pass over ``z`` (:func:`dense_forward`);
+* backward, the gradient of each example goes straight into the weights,
+  ``w_t[k] -= (eta/m) a_k delta`` for its nonzero inputs ``k``
+  (:func:`dense_sgd_step`): rows of inputs that are zero in the whole
+  mini-batch are never touched, since their gradient is zero.
 
-Skipping exact zeros and grouping the additions change nothing but the order
-of summation, so the results agree with the reference to rounding. One
-compiled call runs a whole epoch, on one core, in a workspace that stays in
-the CPU's caches. (Listing the nonzero pixels ahead on both cores was tried:
-on a busy two-core machine every parallel region waits for a descheduled
-thread, and the epoch took five times longer.)
+Both change only the order in which numbers are added, so the results agree
+with the reference to rounding (see the tests for the tolerances). One
+compiled call runs a whole epoch on one core, in a workspace of a few small
+arrays that stays in the CPU's caches; ``nndl_core.bench`` times it.
 
 Versions
 --------
-1. One example at a time, nonzero inputs skipped, gradient accumulated per
-   example (0.27 s per MNIST epoch; replaced).
-2. A mini-batch at a time, forward and backward both over the inputs grouped
-   by neuron, each entry a separate pass over ``z`` (0.26 s; replaced).
-3. This file (see ``nndl_core.bench`` for its time).
+Timings are seconds per epoch of [784, 30, 10] on MNIST, mini-batch 10, on
+the project's 2-core machine (CPU time, machine shared with other jobs):
+
+1. One example at a time, gradient accumulated per row: 0.27.
+2. A mini-batch at a time, inputs regrouped by neuron (CSC) for forward and
+   backward, one row per pass over ``z``: 0.26.
+3. Four rows per pass over ``z``, rows padded to 8, gradient summed per
+   mini-batch (CSC), then a separate update of the touched rows: 0.23.
+4. (this file) Gradient applied per example without a ``nabla`` buffer,
+   two images scanned per pass, branch-free sigmoid: about 0.17.
+
+Listing the nonzero pixels ahead on both cores (``prange``) was tried: on a
+busy two-core machine every parallel region waits for a descheduled thread,
+and the epoch took five times longer.
 """
 
 from collections import namedtuple
