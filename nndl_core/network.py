@@ -143,15 +143,18 @@ class Network:
             nabla_w[l] = delta @ activations[l].T  # BP4, summed over the batch
         return nabla_b, nabla_w
 
-    def update_mini_batch(self, x, y, eta):
+    def update_mini_batch(self, x, y, eta, lmbda=0.0, n=1):
         """One step of gradient descent on a mini-batch (eqs. 20-21).
 
         ``w -> w - (eta/m) sum_x dC_x/dw`` and the same for ``b``, where
-        ``m = x.shape[1]`` is the mini-batch size.
+        ``m = x.shape[1]`` is the mini-batch size. With L2 regularization
+        (chapter 3) the weights first shrink: ``w -> (1 - eta*lmbda/n) w``,
+        ``n`` being the size of the whole training set.
         """
         nabla_b, nabla_w = self.backprop(x, y)
         step = eta / x.shape[1]
-        self.weights = [w - step * nw for w, nw in zip(self.weights, nabla_w)]
+        decay = 1.0 - eta * lmbda / n  # 1.0 without regularization
+        self.weights = [decay * w - step * nw for w, nw in zip(self.weights, nabla_w)]
         self.biases = [b - step * nb for b, nb in zip(self.biases, nabla_b)]
 
     def SGD(  # noqa: N802 (the book's name)
@@ -163,6 +166,7 @@ class Network:
         test_data=None,
         seed=None,
         callback=None,
+        lmbda=0.0,
     ):
         """Train with mini-batch stochastic gradient descent.
 
@@ -179,6 +183,8 @@ class Network:
             Seed of the generator that shuffles the data each epoch.
         callback : callable, optional
             Called as ``callback(epoch, history)`` after every epoch (progress bars).
+        lmbda : float
+            L2 regularization parameter (chapter 3); 0 turns it off.
 
         Returns
         -------
@@ -186,6 +192,8 @@ class Network:
         """
         if not (np.isfinite(eta) and eta > 0):
             raise ValueError(f"eta must be a positive, finite number, got {eta}")
+        if not (np.isfinite(lmbda) and lmbda >= 0):
+            raise ValueError(f"lmbda must be a finite number >= 0, got {lmbda}")
         images, labels = as_dataset(training_data, self.sizes[0], "training_data")
         if test_data is not None:
             test_data = as_dataset(test_data, self.sizes[0], "test_data")
@@ -193,7 +201,7 @@ class Network:
         history = History(n_evaluation=0 if test_data is None else len(test_data[1]))
         for epoch in range(epochs):
             start = time.perf_counter()
-            self._train_epoch(images, labels, mini_batch_size, eta, rng)
+            self._train_epoch(images, labels, mini_batch_size, eta, rng, lmbda)
             history.seconds.append(time.perf_counter() - start)
             check_finite(self.weights, self.biases, epoch, eta)
             if test_data is not None:
@@ -204,18 +212,22 @@ class Network:
                 callback(epoch, history)
         return history
 
-    def _train_epoch(self, images, labels, mini_batch_size, eta, rng):
+    def _train_epoch(self, images, labels, mini_batch_size, eta, rng, lmbda=0.0):
         """One pass over the shuffled training data, on the chosen backend."""
         order, slices = minibatch_slices(len(images), mini_batch_size, rng)
+        n = len(images)
         if self.backend == "numba":
             from .kernels import dense  # imported on first use: compiling takes time
 
-            dense.train_epoch(self, images, labels, order, mini_batch_size, eta)
+            dense.train_epoch(
+                self, images, labels, order, mini_batch_size, eta, lmbda, n
+            )
             return
         n_classes = self.sizes[-1]
         for start, stop in slices:
             idx = order[start:stop]
-            self.update_mini_batch(images[idx].T, one_hot(labels[idx], n_classes), eta)
+            y = one_hot(labels[idx], n_classes)
+            self.update_mini_batch(images[idx].T, y, eta, lmbda, n)
 
     def predict(self, images):
         """Predicted digit for each row of ``images`` (shape (n, n_in)) -> (n,)."""

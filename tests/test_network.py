@@ -126,3 +126,23 @@ def test_non_finite_data_is_rejected_before_training():
     images[1, 2] = np.nan
     with pytest.raises(ValueError, match="NaN or infinite"):
         Network([3, 2], seed=0).SGD((images, np.zeros(4, dtype=int)), 1, 2, 1.0)
+
+
+def test_l2_shrinks_weights_by_the_books_factor(rng):
+    net = Network([3, 2], seed=0)
+    x, y = rng.random((3, 4)), one_hot(rng.integers(0, 2, 4), 2)
+    nabla_b, nabla_w = net.backprop(x, y)
+    expected = (1 - 0.5 * 2.0 / 100) * net.weights[0] - 0.5 / 4 * nabla_w[0]
+    net.update_mini_batch(x, y, eta=0.5, lmbda=2.0, n=100)
+    assert_allclose(net.weights[0], expected, rtol=1e-14)
+
+
+def test_l2_is_the_same_on_both_backends(rng):
+    images, labels = rng.random((30, 5)), rng.integers(0, 3, 30)
+    nets = [Network([5, 4, 3], seed=2, backend=b) for b in ("numpy", "numba")]
+    for net in nets:
+        net.SGD((images, labels), 2, 4, 0.7, seed=3, lmbda=5.0)
+    for expected, actual in zip(nets[0].weights, nets[1].weights):
+        assert_allclose(actual, expected, rtol=1e-12)
+    with pytest.raises(ValueError, match="lmbda"):
+        nets[0].SGD((images, labels), 1, 4, 0.7, lmbda=-1.0)

@@ -138,13 +138,9 @@ def is_notebook(source):
 
 def has_math(source):
     """Whether MyST source has maths outside code (fences other than {math})."""
-    prose = re.sub(
-        r"^(`{3,})(?!\{math\}).*?^\1\s*$", "", source, flags=re.M | re.S
-    )
+    prose = re.sub(r"^(`{3,})(?!\{math\}).*?^\1\s*$", "", source, flags=re.M | re.S)
     prose = re.sub(r"``[^`]*``|`[^`\n]*`", "", prose)
-    return bool(
-        re.search(r"\$\$|\$[^\s$][^$\n]*\$|\{math\}|\\begin\{", prose)
-    )
+    return bool(re.search(r"\$\$|\$[^\s$][^$\n]*\$|\{math\}|\\begin\{", prose))
 
 
 def test_every_page_was_found(site_dir):
@@ -183,7 +179,11 @@ def test_previous_next_chain_visits_every_page_of_the_toc(site_dir):
     while name and name not in chain:
         chain.append(name)
         following = scan(site_dir, name).head_links.get("next")
-        name = urljoin(f"http://site/{name}", following)[len("http://site/") :] if following else None
+        name = (
+            urljoin(f"http://site/{name}", following)[len("http://site/") :]
+            if following
+            else None
+        )
         if name:
             assert (site_dir / name).exists(), f"next of {chain[-1]} is missing"
             back = scan(site_dir, name).head_links.get("prev")
@@ -206,10 +206,14 @@ def test_chapter_equations_and_figures_carry_the_chapter_number(site_dir, name):
         pytest.skip(f"{name} is not a numbered chapter")
     chapter = number.group(1)
     equations = re.findall(r'<span class="eqno">\((\d+)\.(\d+)\)', html)
-    figures = re.findall(r'<span class="caption-number">Fig\. (\d+)\.(\d+) ?</span>', html)
+    figures = re.findall(
+        r'<span class="caption-number">Fig\. (\d+)\.(\d+) ?</span>', html
+    )
     for first, _ in equations + figures:
         assert first == chapter, f"{name}: number {first}.x in chapter {chapter}"
-    if "$$" in source_of(site_dir, name) and re.search(r"\$\$ *\(", source_of(site_dir, name)):
+    if "$$" in source_of(site_dir, name) and re.search(
+        r"\$\$ *\(", source_of(site_dir, name)
+    ):
         assert equations, f"{name}: labelled equations but no equation numbers"
 
 
@@ -241,9 +245,14 @@ def test_nothing_refers_outside_the_site(site_dir):
             if marker in html:
                 outside.append(f"{name}: analytics ({marker})")
     for css in (site_dir / "_static").rglob("*.css"):
-        for match in re.finditer(r"url\(\s*['\"]?((?:https?:)?//[^)'\"]+)", css.read_text(errors="replace")):
+        for match in re.finditer(
+            r"url\(\s*['\"]?((?:https?:)?//[^)'\"]+)", css.read_text(errors="replace")
+        ):
             outside.append(f"{css.relative_to(site_dir)}: url({match.group(1)})")
-        for match in re.finditer(r"@import\s+(?:url\()?['\"]?((?:https?:)?//[^'\")\s]+)", css.read_text(errors="replace")):
+        for match in re.finditer(
+            r"@import\s+(?:url\()?['\"]?((?:https?:)?//[^'\")\s]+)",
+            css.read_text(errors="replace"),
+        ):
             outside.append(f"{css.relative_to(site_dir)}: @import {match.group(1)}")
     assert outside == []
 
@@ -313,15 +322,11 @@ def _luminance(css_color):
 def _switch_mode(page, mode):
     page.click("button.theme-switch-button")
     page.click(f".theme-change-button[data-mode='{mode}']")
-    page.wait_for_function(
-        f"() => document.documentElement.dataset.theme === '{mode}'"
-    )
+    page.wait_for_function(f"() => document.documentElement.dataset.theme === '{mode}'")
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_dark_mode_toggles_and_figures_stay_readable(
-    watched, screenshot_dir, name
-):
+def test_dark_mode_toggles_and_figures_stay_readable(watched, screenshot_dir, name):
     page = watched.open(name)
     watched.settle()
     assert page.evaluate("document.documentElement.dataset.theme") == "light"
@@ -336,10 +341,7 @@ def test_dark_mode_toggles_and_figures_stay_readable(
             .filter((img) => img.offsetParent !== null && img.naturalWidth > 40)
             .map((img) => [img.getAttribute("src"), getComputedStyle(img).backgroundColor])"""
     )
-    dark = [
-        src for src, color in backdrops
-        if (_luminance(color) or 0) < 0.6
-    ]
+    dark = [src for src, color in backdrops if (_luminance(color) or 0) < 0.6]
     assert dark == [], "figures without a light backdrop in dark mode"
     page.screenshot(path=str(screenshot_dir / artifact(name, "-dark.png")))
 
@@ -420,7 +422,8 @@ def test_download_links_resolve(watched, site_dir, name):
 @pytest.mark.parametrize("name", chapters())
 def test_search_finds_the_chapter_by_a_word_of_its_title(watched, site_dir, name):
     words = [
-        w for w in re.findall(r"[A-Za-z]{5,}", title_of(site_dir, name))
+        w
+        for w in re.findall(r"[A-Za-z]{5,}", title_of(site_dir, name))
         if w.lower() not in {"using", "there", "which", "about", "appendix"}
     ]
     assert words, f"no search word in the title of {name}"
@@ -434,7 +437,8 @@ def test_search_finds_the_chapter_by_a_word_of_its_title(watched, site_dir, name
         timeout=30_000,
     )
     hrefs = page.eval_on_selector_all(
-        "#search-results ul.search li a", "els => els.map((a) => a.getAttribute('href'))"
+        "#search-results ul.search li a",
+        "els => els.map((a) => a.getAttribute('href'))",
     )
     assert any(href.split("?")[0].split("#")[0] == name for href in hrefs), (
         f"searching {term!r} did not find {name}: {hrefs[:10]}"
@@ -465,8 +469,12 @@ def undefined_names(code):
 
 def copy_all(page):
     """Click every copy button on the page; return what each put on the clipboard."""
-    page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
-    page.wait_for_function("() => window.ClipboardJS && document.querySelectorAll('button.copybtn').length > 0")
+    page.evaluate(
+        "document.querySelectorAll('details').forEach((d) => { d.open = true; })"
+    )
+    page.wait_for_function(
+        "() => window.ClipboardJS && document.querySelectorAll('button.copybtn').length > 0"
+    )
     copied = []
     buttons = page.locator("button.copybtn")
     for i in range(buttons.count()):
@@ -492,7 +500,8 @@ def copy_all(page):
     return copied
 
 
-def run_python(code, timeout=300):
+def run_python(code, cwd, timeout=300):
+    """Run ``code`` in a fresh interpreter (this one's), as a reader would."""
     env = dict(os.environ, MPLBACKEND="Agg")
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -500,15 +509,16 @@ def run_python(code, timeout=300):
         text=True,
         timeout=timeout,
         env=env,
-        cwd=str(Path(__file__).resolve().parent),
+        cwd=str(cwd),
     )
 
 
-_RAN = []
+_COPY_TESTED, _RAN = [], []
 
 
 @pytest.mark.parametrize("name", chapters())
-def test_copy_buttons_give_runnable_code(clipboard_watched, site_dir, name):
+def test_copy_buttons_give_runnable_code(clipboard_watched, site_dir, tmp_path, name):
+    _COPY_TESTED.append(name)
     page = clipboard_watched.open(name)
     copied = [item for item in copy_all(page) if item["kind"] in ("cell", "python")]
     if not copied:
@@ -535,14 +545,16 @@ def test_copy_buttons_give_runnable_code(clipboard_watched, site_dir, name):
         runnable.append(item["text"])
     runnable.sort(key=lambda code: ("nndl_core" not in code, code.count("\n")))
     for code in runnable[:2]:
-        result = run_python(code)
-        assert result.returncode == 0, f"copied code failed:\n{code}\n{result.stderr[-2000:]}"
+        result = run_python(code, tmp_path)
+        assert result.returncode == 0, (
+            f"copied code failed:\n{code}\n{result.stderr[-2000:]}"
+        )
         _RAN.append(name)
     assert_clean(clipboard_watched)
 
 
 def test_some_copied_code_was_run():
     """At least one copied cell really ran (guards the selection above)."""
-    if not _RAN:
+    if not _COPY_TESTED:
         pytest.skip("no copy-button test ran in this session")
-    assert _RAN
+    assert _RAN, f"no self-contained code cell on {_COPY_TESTED}"
