@@ -58,6 +58,7 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx_copybutton",
     "sphinx_design",
+    "sphinx_togglebutton",  # collapsed solutions (":class: dropdown")
     "sphinx_exercise",
     "sphinx_proof",
     "sphinxcontrib.bibtex",

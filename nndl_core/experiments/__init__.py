@@ -32,6 +32,7 @@ __all__ = [
     "Experiment",
     "Profile",
     "Result",
+    "cached",
     "current_profile",
     "experiment",
     "get",
@@ -145,6 +146,33 @@ def current_profile():
     return profile
 
 
+def _identity(name, profile, seed):
+    """``(experiment, profile name, seed, params dict, cache key)`` of one run."""
+    exp = get(name)
+    profile = profile or current_profile()
+    prof = exp.profile(profile)
+    seed = prof.seeds[0] if seed is None else int(seed)
+    params = dataclasses.asdict(prof.params)
+    return (
+        exp,
+        profile,
+        seed,
+        params,
+        cache_key(name, params, profile, seed, results_hash()),
+    )
+
+
+def cached(name, profile=None, seed=None, root=None):
+    """The cached :class:`Result` of one run, or None; never trains.
+
+    Pages use it to show a ``full`` result beside a ``default`` one when
+    someone has made it (``nndl run NAME --profile full``).
+    """
+    _, _, _, _, key = _identity(name, profile, seed)
+    record = read_result(name, key, root)
+    return None if record is None else Result(**record, cached=True)
+
+
 def load_or_run(name, profile=None, seed=None, progress=None, rerun=False, root=None):
     """Return the cached result of ``name``, running it first if needed.
 
@@ -165,25 +193,19 @@ def load_or_run(name, profile=None, seed=None, progress=None, rerun=False, root=
     -------
     Result
     """
-    exp = get(name)
-    profile = profile or current_profile()
-    prof = exp.profile(profile)
-    seed = prof.seeds[0] if seed is None else int(seed)
-    params = dataclasses.asdict(prof.params)
-    code = results_hash()
-    key = cache_key(name, params, profile, seed, code)
+    exp, profile, seed, params, key = _identity(name, profile, seed)
     record = None if rerun else read_result(name, key, root)
     if record is not None:
         return Result(**record, cached=True)
     start = time.perf_counter()
-    value = exp.run(prof.params, seed, progress)
+    value = exp.run(exp.profile(profile).params, seed, progress)
     record = dict(
         name=name,
         profile=profile,
         params=params,
         seed=seed,
         value=value,
-        code_hash=code,
+        code_hash=results_hash(),
         seconds=time.perf_counter() - start,
         created=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     )

@@ -20,8 +20,7 @@ from ..convnet import Network3, ensemble_predict
 from ..data import load_mnist
 from ..expand import expand_with_shifts
 from ..layers import FullyConnectedLayer, SoftmaxLayer
-from . import BookFigure, Profile, experiment
-from ._cache import cache_key, read_result, results_hash
+from . import BookFigure, Profile, cached, experiment
 
 SECTION = "chap6, 'Convolutional neural networks in practice'"
 URL = "http://neuralnetworksanddeeplearning.com/chap6.html"
@@ -163,23 +162,8 @@ def load_network(result):
 
 
 def cached_full(name, seed=None):
-    """The cached ``full``-profile result of ``name``, or None (never trains).
-
-    Looks the run up exactly as ``load_or_run(name, "full")`` would, through
-    the cache's own key, so a page can show a full run beside its default one
-    when someone has made it (``nndl run NAME --profile full``).
-    """
-    from dataclasses import asdict
-
-    from . import Result, get
-
-    exp = get(name)
-    prof = exp.profile("full")
-    seed = prof.seeds[0] if seed is None else seed
-    params = asdict(prof.params)
-    key = cache_key(name, params, "full", seed, results_hash())
-    record = read_result(name, key)
-    return None if record is None else Result(**record, cached=True)
+    """The cached ``full``-profile result of ``name``, or None (never trains)."""
+    return cached(name, "full", seed)
 
 
 # --- the progression -----------------------------------------------------------

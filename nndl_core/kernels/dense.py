@@ -316,13 +316,6 @@ def _biases(params, layout, l):
 
 
 @njit(**NJIT_OPTIONS)
-def _per_neuron(vector, layout, l):
-    """The part of a one-value-per-neuron vector that belongs to neuron layer l."""
-    start = layout.node_offsets[l]
-    return vector[start : start + layout.sizes[l]]
-
-
-@njit(**NJIT_OPTIONS)
 def _block(buffer, layout, l, m):
     """Rows ``[:m]`` of neuron layer l's (capacity, widths[l]) block of ``buffer``."""
     capacity = buffer.shape[0] // (layout.node_offsets[-1] + layout.widths[-1])
@@ -483,11 +476,12 @@ def train_epoch_kernel(
     Mini-batch ``k`` is ``order[k : k + mini_batch_size]`` (the last may be
     shorter); each does what ``Network.update_mini_batch`` does.
     """
-    workspace = _make_workspace(layout, mini_batch_size)
-    y = np.zeros((mini_batch_size, layout.sizes[-1]))
-    n_in = layout.sizes[0]
-    inputs = _make_input_rows(mini_batch_size, n_in)
     n = order.shape[0]
+    capacity = max(1, min(mini_batch_size, n))  # a huge mini-batch needs no more
+    workspace = _make_workspace(layout, capacity)
+    y = np.zeros((capacity, layout.sizes[-1]))
+    n_in = layout.sizes[0]
+    inputs = _make_input_rows(capacity, n_in)
     for start in range(0, n, mini_batch_size):
         stop = min(start + mini_batch_size, n)
         m = stop - start

@@ -138,6 +138,7 @@ def _sgd_cases(seed, mnist_rows, cost):
         "1x1, mini-batch of 1": ([1, 1], 4, 1, 3),
         "odd sizes, short last mini-batch": ([5, 7, 3], 10, 3, 3),
         "4 layers": ([6, 9, 8, 4], 12, 5, 3),
+        "a mini-batch bigger than the data": ([5, 7, 3], 6, 50, 2),
     }
     for name, (sizes, n, mini_batch_size, epochs) in runs.items():
         for kind in VALUE_RANGES:
