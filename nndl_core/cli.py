@@ -105,6 +105,60 @@ def _warm(args):
                 _run_one(name, profile, seed, rerun=False)
 
 
+def _format_score(value):
+    return "-" if value is None else f"{value:.2%}"
+
+
+def format_ledger(rows):
+    """The ledger as a plain-text table (one row per book number)."""
+    lines = [
+        f"{'experiment':<26} {'book':>8} {'ours':>8} {'diff':>7} {'tol':>6}  status"
+    ]
+    for row in rows:
+        diff = "-" if row.difference is None else f"{row.difference * 100:+.2f}"
+        tol = "-" if row.tolerance is None else f"{row.tolerance * 100:.2f}"
+        lines.append(
+            f"{row.name:<26} {_format_score(row.book_value):>8} "
+            f"{_format_score(row.ours):>8} {diff:>7} {tol:>6}  {row.status}"
+            f" ({row.n_runs}/{len(row.seeds)} runs)"
+        )
+    return "\n".join(lines)
+
+
+def _reproduce(args):
+    from .experiments import ledger
+
+    profile = args.profile
+    if args.list:
+        rows = ledger.ledger_rows(profile, args.chapter, args.only)
+        for row in rows:
+            note = experiments.get(row.name).profile(profile).note
+            estimate = ledger.estimate_seconds(row.name, profile)
+            cost = "unknown" if estimate is None else f"~{estimate / 60:.1f} min a run"
+            print(
+                f"{row.name}: {row.n_runs}/{len(row.seeds)} runs cached; "
+                f"estimated {cost}; {note}"
+            )
+        return
+    bars = []
+
+    def progress(name, seed):
+        bars.append(_Progress(f"{name} seed {seed}", unit="epoch"))
+        return bars[-1]
+
+    rows = ledger.reproduce(profile, args.chapter, args.only, progress)
+    for bar in bars:
+        bar.close()
+    print(format_ledger(rows))
+    off = [row.name for row in rows if row.status == "off"]
+    if off:
+        raise _MismatchError(f"outside the book's tolerance: {', '.join(off)}")
+
+
+class _MismatchError(Exception):
+    """A reproduced number misses the book's by more than its tolerance."""
+
+
 def _bench(args):
     from .bench import format_table, run_dense_benchmark
     from .data import load_mnist
@@ -139,6 +193,12 @@ def build_parser():
     p.add_argument("--profile", choices=experiments.PROFILES)
     p.add_argument("--chapter", type=int, help="only this chapter's experiments")
     p.set_defaults(func=_warm)
+    p = sub.add_parser("reproduce", help="run what is missing, compare with the book")
+    p.add_argument("--profile", choices=experiments.PROFILES, default="full")
+    p.add_argument("--chapter", type=int)
+    p.add_argument("--only", help="one experiment name")
+    p.add_argument("--list", action="store_true", help="what is cached; run nothing")
+    p.set_defaults(func=_reproduce)
     p = sub.add_parser("bench", help="seconds per epoch: Numba vs NumPy (vs PyTorch)")
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--backends", default="numba,numpy,torch")
@@ -152,7 +212,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (FileNotFoundError, ValueError, KeyError, OSError) as err:
+    except (FileNotFoundError, ValueError, KeyError, OSError, _MismatchError) as err:
         print(f"nndl: error: {err}", file=sys.stderr)
         return 1
     return 0

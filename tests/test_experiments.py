@@ -110,7 +110,7 @@ def test_every_registered_experiment_is_complete():
     registry = experiments.registry()
     assert {"ch1.net30", "ch1.net100", "ch1.baseline.darkness"} <= set(registry)
     for name, exp in registry.items():
-        if name.startswith("test."):
+        if name.startswith("test."):  # toy experiments registered by the tests
             continue
         assert set(exp.profiles) == set(experiments.PROFILES), name
         assert exp.book is not None and exp.book.source, name

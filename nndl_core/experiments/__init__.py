@@ -52,7 +52,10 @@ class BookFigure:
     """A number the book reports, with where it says so.
 
     ``value`` is a fraction for accuracies (0.9542 for 95.42 %); ``tolerance``
-    is the acceptance band used when comparing a reproduction with it.
+    is the acceptance band used when comparing a reproduction with it; ``key``
+    names the entry of a run's result that corresponds to the book's number
+    (by default the ledger looks for ``headline``, ``test_at_best``, ``best``,
+    ``accuracy``, in that order).
     """
 
     value: float | None
@@ -60,6 +63,7 @@ class BookFigure:
     scored_on: str
     source: str
     tolerance: float | None = None
+    key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,137 @@
+"""The reproduction ledger: every book number beside ours, from the results cache.
+
+Used by the ledger page (book/ledger.md) and ``nndl reproduce``. Nothing here
+trains; :func:`reproduce` runs what is missing through ``load_or_run``.
+"""
+
+from dataclasses import dataclass
+
+from . import cached, load_or_run, registry
+
+__all__ = ["LedgerRow", "estimate_seconds", "headline", "ledger_rows", "reproduce"]
+
+#: Result keys that hold an experiment's headline number, in order of preference
+#: (an experiment's ``BookFigure.key`` overrides them).
+HEADLINE_KEYS = ("headline", "test_at_best", "best", "accuracy", "final")
+
+
+def headline(value, key=None):
+    """The headline number of one run's ``value`` dict, or None."""
+    for name in (key,) if key else HEADLINE_KEYS:
+        if isinstance(value.get(name), int | float):
+            return float(value[name])
+    return None
+
+
+@dataclass
+class LedgerRow:
+    """One book number and what our cached runs of it say."""
+
+    name: str
+    title: str
+    book_text: str
+    book_value: float | None
+    tolerance: float | None
+    source: str
+    profile: str
+    seeds: tuple
+    ours: float | None  # best over the seeds that have run, as the book reports
+    n_runs: int
+    seconds: float
+    code_hash: str
+    created: str
+
+    @property
+    def difference(self):
+        if self.ours is None or self.book_value is None:
+            return None
+        return self.ours - self.book_value
+
+    @property
+    def status(self):
+        """``missing``, ``ours only`` (no book number), ``ok``, ``off`` or ``ran``."""
+        if self.ours is None:
+            return "missing"
+        if self.book_value is None:
+            return "ours only"
+        if self.tolerance is None:
+            return "ran"
+        return "ok" if abs(self.difference) <= self.tolerance + 1e-12 else "off"
+
+
+def _row(exp, profile, root):
+    prof = exp.profile(profile)
+    runs = [cached(exp.name, profile, s, root) for s in prof.seeds]
+    runs = [r for r in runs if r is not None]
+    scores = [headline(r.value, exp.book.key if exp.book else None) for r in runs]
+    scores = [s for s in scores if s is not None]
+    book = exp.book
+    return LedgerRow(
+        name=exp.name,
+        title=exp.title,
+        book_text=book.text if book else "",
+        book_value=book.value if book else None,
+        tolerance=book.tolerance if book else None,
+        source=book.source if book else "",
+        profile=profile,
+        seeds=prof.seeds,
+        ours=max(scores) if scores else None,
+        n_runs=len(runs),
+        seconds=sum(r.seconds for r in runs),
+        code_hash=runs[0].code_hash if runs else "",
+        created=max((r.created for r in runs), default=""),
+    )
+
+
+def ledger_rows(profile="full", chapter=None, only=None, root=None):
+    """One :class:`LedgerRow` per registered experiment (filtered), from the cache."""
+    rows = []
+    for name, exp in registry().items():
+        if chapter is not None and not name.startswith(f"ch{chapter}."):
+            continue
+        if only is not None and name != only:
+            continue
+        rows.append(_row(exp, profile, root))
+    return rows
+
+
+def reproduce(profile="full", chapter=None, only=None, progress=None, root=None):
+    """Run every selected experiment's missing seeds, then return the ledger rows.
+
+    ``progress(name, seed)`` returns a per-run progress callable (or None).
+    Interrupted work resumes: finished runs are cached and are not rerun.
+    """
+    for row in ledger_rows(profile, chapter, only, root):
+        for seed in row.seeds:
+            if cached(row.name, profile, seed, root) is None:
+                reporter = progress(row.name, seed) if progress else None
+                load_or_run(row.name, profile, seed, reporter, root=root)
+    return ledger_rows(profile, chapter, only, root)
+
+
+def _work(params):
+    """Examples processed by a run (epochs x images x networks), or None."""
+    epochs, n_train = getattr(params, "epochs", None), getattr(params, "n_train", None)
+    if epochs is None or n_train is None:
+        return None
+    return epochs * n_train * getattr(params, "n_networks", 1)
+
+
+def estimate_seconds(name, profile, root=None):
+    """Rough run time of ``name`` in ``profile`` on this machine, or None.
+
+    Scales the time of the largest cached run of another profile by the ratio
+    of examples processed (epochs x images), which is how SGD's cost grows.
+    """
+    exp = registry()[name]
+    target = _work(exp.profile(profile).params)
+    best = None
+    for other, prof in exp.profiles.items():
+        for seed in prof.seeds:
+            run = cached(name, other, seed, root)
+            work = _work(prof.params)
+            if run is None or not work or target is None:
+                continue
+            if best is None or work > best[0]:
+                best = (work, run.seconds)
+    return None if best is None else best[1] * target / best[0]

@@ -1,0 +1,81 @@
+from dataclasses import dataclass
+
+import pytest
+
+from nndl_core import cli, experiments
+from nndl_core.experiments import BookFigure, Profile, ledger
+
+
+@dataclass(frozen=True)
+class Run:
+    score: float
+    epochs: int = 1
+    n_train: int = 10
+
+
+def _fake(params, seed, progress=None):
+    return {"best": params.score + seed / 1000, "final": 0.5}
+
+
+experiments.experiment(
+    "test.ledger_ok",
+    title="matches the book",
+    profiles={
+        "ci": Profile(Run(0.9), "tiny"),
+        "default": Profile(Run(0.95, epochs=2), "reduced"),
+        "full": Profile(Run(0.95, epochs=4), "the book's settings", seeds=(0, 1)),
+    },
+    book=BookFigure(0.951, "95.1 %", "test", "test section", 0.002),
+)(_fake)
+
+experiments.experiment(
+    "test.ledger_off",
+    title="misses the book",
+    profiles={p: Profile(Run(0.5), "x") for p in experiments.PROFILES},
+    book=BookFigure(0.9, "90 %", "test", "test section", 0.01, key="final"),
+)(_fake)
+
+
+def _rows(**kwargs):
+    return {
+        r.name: r for r in ledger.ledger_rows(**kwargs) if r.name.startswith("test.")
+    }
+
+
+def test_rows_start_missing_and_fill_after_reproduce(results_root):
+    before = _rows(profile="full", only="test.ledger_ok")["test.ledger_ok"]
+    assert before.status == "missing" and before.ours is None and before.n_runs == 0
+    rows = ledger.reproduce("full", only="test.ledger_ok")
+    (row,) = rows
+    assert row.n_runs == 2 and row.ours == pytest.approx(0.951)  # best of the seeds
+    assert row.status == "ok" and row.difference == pytest.approx(0.0)
+
+
+def test_the_books_key_picks_the_compared_number(results_root):
+    (row,) = ledger.reproduce("ci", only="test.ledger_off")
+    assert row.ours == 0.5 and row.status == "off"
+
+
+def test_headline_prefers_the_explicit_key():
+    assert ledger.headline({"best": 0.9, "accuracy": 0.8}) == 0.9
+    assert ledger.headline({"best": 0.9, "final": 0.7}, key="final") == 0.7
+    assert ledger.headline({"rows": []}) is None
+
+
+def test_estimate_scales_cached_time_by_work(results_root):
+    assert ledger.estimate_seconds("test.ledger_ok", "full") is None
+    result = experiments.load_or_run("test.ledger_ok", "default")
+    estimate = ledger.estimate_seconds("test.ledger_ok", "full")
+    assert estimate == pytest.approx(result.seconds * 2)
+
+
+def test_cli_reproduce_exits_nonzero_on_a_miss(results_root, capsys):
+    assert (
+        cli.main(["reproduce", "--profile", "default", "--only", "test.ledger_ok"]) == 0
+    )
+    assert "ok (1/1 runs)" in capsys.readouterr().out
+    assert cli.main(["reproduce", "--profile", "ci", "--only", "test.ledger_off"]) == 1
+    captured = capsys.readouterr()
+    assert "off" in captured.out and "outside the book's tolerance" in captured.err
+    assert cli.main(["reproduce", "--list", "--only", "test.ledger_ok"]) == 0
+    assert "0/2 runs cached" in capsys.readouterr().out
