@@ -62,6 +62,7 @@ extensions = [
     "sphinx_exercise",
     "sphinx_proof",
     "sphinxcontrib.bibtex",
+    "sphinx_togglebutton",  # collapses ":class: dropdown" solutions
     "nndl_site",  # book/_ext: executed-notebook downloads, the exercise list
 ]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "_static/mathjax"]
@@ -73,7 +74,14 @@ if os.environ.get("NNDL_PAGES"):
     exclude_patterns += [
         p.stem + ".md" for p in (ROOT / "book").glob("*.md") if p.stem not in _keep
     ]
-    suppress_warnings = ["toc.excluded", "toc.not_readable"]
+    suppress_warnings = [
+        "toc.excluded",
+        "toc.not_readable",
+        "ref.doc",
+        "ref.ref",
+        "ref.eq",
+        "myst.xref_missing",
+    ]
 nitpicky = True
 # numpydoc types such as "ndarray of shape (n, 784)" are prose, not references;
 # our own classes (nndl_core.*) and functions are still checked.
@@ -104,6 +112,7 @@ nb_execution_show_tb = True
 nb_execution_timeout = 1800
 nb_kernel_rgx_aliases = {".*": "python3"}
 nb_merge_streams = True
+nb_render_markdown_format = "myst"  # Markdown outputs may hold tables
 myst_substitutions = {"profile": PROFILE, **_build_facts()}
 
 # Bibliography
@@ -135,7 +144,9 @@ html_theme = "sphinx_book_theme"
 html_title = "NNDL — executable edition"
 html_static_path = ["book/_static"]
 html_css_files = ["nndl.css", "site.css"]  # site.css: print view, exercise list
-html_favicon = "book/_static/favicon.svg"  # else browsers ask the server for /favicon.ico
+html_favicon = (
+    "book/_static/favicon.svg"  # else browsers ask the server for /favicon.ico
+)
 html_context = {"default_mode": "auto"}
 html_theme_options = {
     "use_download_button": True,
