@@ -10,7 +10,7 @@ of a second), so nothing needs to be saved.
 
 import numpy as np
 
-__all__ = ["SHIFTS", "expand_with_shifts", "shift_images"]
+__all__ = ["SHIFTS", "expand_with_shifts", "rotate_images", "shift_images"]
 
 #: (rows, columns) moves in the book's order: down, up, right, left.
 SHIFTS = ((1, 0), (-1, 0), (0, 1), (0, -1))
@@ -85,3 +85,34 @@ def expand_with_shifts(images, labels, seed=None, shuffle=True, side=28):
     for k, (d_row, d_col) in enumerate(SHIFTS, start=1):
         expanded[where[k * n : (k + 1) * n]] = shift_images(images, d_row, d_col, side)
     return expanded, np.tile(np.asarray(labels), n_parts)[order]
+
+
+def rotate_images(images, degrees, side=28):
+    """Rotate every image by ``degrees`` (counter-clockwise) about its centre.
+
+    Used in chap3 (the book's rotated 5 and the expanded training data).
+    Bilinear interpolation (``scipy.ndimage.rotate`` with ``order=1``);
+    pixels that come from outside the frame are background (0).
+
+    Parameters
+    ----------
+    images : ndarray of shape (n, side * side)
+    degrees : float
+
+    Returns
+    -------
+    ndarray of shape (n, side * side), values clipped to [0, 1]
+
+    Examples
+    --------
+    >>> image = np.zeros((1, 9)); image[0, 4] = 1.0  # the centre pixel
+    >>> print(rotate_images(image, 90, side=3).reshape(3, 3)[1, 1])
+    1.0
+    """
+    from scipy import ndimage
+
+    square = np.asarray(images, dtype=np.float64).reshape(-1, side, side)
+    turned = ndimage.rotate(
+        square, degrees, axes=(2, 1), reshape=False, order=1, mode="constant"
+    )
+    return np.clip(turned, 0.0, 1.0).reshape(np.shape(images))

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from .activations import sigmoid, sigmoid_prime
+from .activations import ACTIVATIONS, DERIVATIVES, softmax
 from .costs import QuadraticCost
 from .initializers import INITIALIZERS
 from .training import History, as_dataset, check_finite, minibatch_slices, one_hot
@@ -44,6 +44,11 @@ class Network:
         ``"large"``: weights and biases from N(0, 1) (chapter 1);
         ``"default"``: weights from N(0, 1/n_in) (chapter 3). See
         :mod:`nndl_core.initializers`.
+    activation : {"sigmoid", "tanh", "relu"}
+        The hidden neurons (chapter 3). Output neurons are sigmoid, or
+        softmax when the cost says so (``cost.output_activation``, as for
+        :class:`~nndl_core.costs.LogLikelihoodCost`). The numba backend
+        runs sigmoid networks only.
 
     Attributes
     ----------
@@ -62,7 +67,13 @@ class Network:
     """
 
     def __init__(
-        self, sizes, seed=None, cost=QuadraticCost, backend="numpy", initializer="large"
+        self,
+        sizes,
+        seed=None,
+        cost=QuadraticCost,
+        backend="numpy",
+        initializer="large",
+        activation="sigmoid",
     ):
         if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
             raise ValueError(
@@ -80,7 +91,31 @@ class Network:
                 f"initializer must be one of {sorted(INITIALIZERS)}, "
                 f"got {initializer!r}"
             )
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
+            )
+        self.activation = activation
+        self.output_activation = getattr(cost, "output_activation", "sigmoid")
+        if backend == "numba" and (activation, self.output_activation) != (
+            "sigmoid",
+            "sigmoid",
+        ):
+            raise ValueError(
+                "the numba backend runs sigmoid neurons only; use backend='numpy' "
+                f"for {activation} hidden and {self.output_activation} output neurons"
+            )
         self.weights, self.biases = INITIALIZERS[initializer](self.sizes, rng)
+
+    def activate(self, l, z):  # noqa: E741 (book's l)
+        """Activation of weight layer ``l`` (hidden neurons, or the output layer)."""
+        if l < len(self.weights) - 1:
+            return ACTIVATIONS[self.activation](z)
+        return (
+            softmax(z)
+            if self.output_activation == "softmax"
+            else ACTIVATIONS["sigmoid"](z)
+        )
 
     def feedforward(self, a):
         """Output of the network for input ``a`` (eq. 25 applied layer by layer).
@@ -101,8 +136,8 @@ class Network:
                 f"({self.sizes[0]}, batch), got {a.shape}"
             )
         columns = a.reshape(self.sizes[0], -1)  # a single input becomes one column
-        for b, w in zip(self.biases, self.weights):
-            columns = sigmoid(w @ columns + b)
+        for l, (b, w) in enumerate(zip(self.biases, self.weights)):  # noqa: E741
+            columns = self.activate(l, w @ columns + b)
         return columns.reshape((-1,) + a.shape[1:])
 
     def backprop(self, x, y):
@@ -128,17 +163,18 @@ class Network:
             :math:`\\sum_x \\partial C_x/\\partial w^l`.
         """
         activation, activations, zs = x, [x], []
-        for b, w in zip(self.biases, self.weights):  # forward pass, keeping z and a
-            z = w @ activation + b
+        for l, (b, w) in enumerate(zip(self.biases, self.weights)):  # noqa: E741
+            z = w @ activation + b  # forward pass, keeping z and a
             zs.append(z)
-            activation = sigmoid(z)
+            activation = self.activate(l, z)
             activations.append(activation)
         delta = self.cost.delta(zs[-1], activations[-1], y)  # BP1
+        act_prime = DERIVATIVES[self.activation]  # sigma' for sigmoid neurons
         nabla_b = [None] * len(self.biases)
         nabla_w = [None] * len(self.weights)
         for l in range(len(self.weights) - 1, -1, -1):  # noqa: E741 (book's l)
             if l < len(self.weights) - 1:
-                delta = (self.weights[l + 1].T @ delta) * sigmoid_prime(zs[l])  # BP2
+                delta = (self.weights[l + 1].T @ delta) * act_prime(zs[l])  # BP2
             nabla_b[l] = delta.sum(axis=1, keepdims=True)  # BP3, summed over the batch
             nabla_w[l] = delta @ activations[l].T  # BP4, summed over the batch
         return nabla_b, nabla_w

@@ -39,12 +39,31 @@ class History:
         Wall-clock time of each epoch's training (evaluation excluded).
     n_evaluation : int
         Size of the evaluation set.
+    evaluation_cost, training_cost : list of float
+        Mean cost per example, regularization term included (chapter 3's
+        monitors; empty unless asked for).
+    training_correct, training_accuracy : list
+        Like ``evaluation_correct`` and ``evaluation_accuracy``, on the
+        training data.
+    n_training : int
+        Size of the training set.
+    eta : list of float
+        The learning rate used in each epoch (it changes under a schedule).
+    stopped : str
+        Why training ended before ``epochs`` (early stopping, schedule), or "".
     """
 
     evaluation_correct: list = field(default_factory=list)
     evaluation_accuracy: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
     n_evaluation: int = 0
+    evaluation_cost: list = field(default_factory=list)
+    training_cost: list = field(default_factory=list)
+    training_correct: list = field(default_factory=list)
+    training_accuracy: list = field(default_factory=list)
+    n_training: int = 0
+    eta: list = field(default_factory=list)
+    stopped: str = ""
 
     @property
     def epochs(self):
@@ -64,7 +83,7 @@ class History:
 
     @classmethod
     def from_dict(cls, data):
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict` (older dicts, without chapter 3 fields, too)."""
         return cls(**data)
 
 

@@ -43,7 +43,7 @@ __all__ = [
 
 PROFILES = ("ci", "default", "full")
 PROFILE_ENV_VAR = "NNDL_PROFILE"
-_CHAPTER_MODULES = ("ch1", "ch2", "ch4", "ch6")
+_CHAPTER_MODULES = ("ch1", "ch2", "ch3", "ch4", "ch5", "ch6")
 _REGISTRY = {}
 
 

@@ -4,6 +4,6 @@ Importing this package compiles nothing until a kernel is first called (and
 then loads it from Numba's on-disk cache when it can).
 """
 
-from . import dense
+from . import conv, dense
 
-__all__ = ["dense"]
+__all__ = ["conv", "dense"]

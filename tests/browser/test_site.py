@@ -28,13 +28,11 @@ Screenshots (light and dark) and a printed PDF of every page are left in
 
 import ast
 import builtins
-import json
 import os
 import re
 import subprocess
 import sys
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
@@ -272,8 +270,9 @@ PAGE_REPORT = """() => {
     // Raw TeX delimiters left in the visible text (code and maths excluded).
     const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT, {
         acceptNode: (node) =>
-            node.parentElement.closest("pre, code, script, style, mjx-container, textarea")
-                ? NodeFilter.FILTER_REJECT
+            node.parentElement.closest(
+                "pre, code, script, style, mjx-container, textarea"
+            ) ? NodeFilter.FILTER_REJECT
                 : NodeFilter.FILTER_ACCEPT,
     });
     const raw = [];
@@ -299,7 +298,13 @@ def test_page_renders_offline_without_errors(watched, site_dir, screenshot_dir, 
     page = watched.open(name)
     watched.settle()
     report = page.evaluate(PAGE_REPORT)
-    page.screenshot(path=str(screenshot_dir / artifact(name, ".png")), full_page=True)
+    page.screenshot(path=str(screenshot_dir / artifact(name, ".png")))
+    page.screenshot(
+        path=str(screenshot_dir / artifact(name, "-full.jpg")),
+        full_page=True,
+        type="jpeg",
+        quality=70,
+    )
 
     assert_clean(watched)
     broken = [image["src"] for image in report["images"] if not image["ok"]]
@@ -339,10 +344,14 @@ def test_dark_mode_toggles_and_figures_stay_readable(watched, screenshot_dir, na
     backdrops = page.evaluate(
         """() => Array.from(document.querySelectorAll(".bd-article img"))
             .filter((img) => img.offsetParent !== null && img.naturalWidth > 40)
-            .map((img) => [img.getAttribute("src"), getComputedStyle(img).backgroundColor])"""
+            .map((img) => [
+                img.getAttribute("src"), getComputedStyle(img).backgroundColor,
+            ])"""
     )
     dark = [src for src, color in backdrops if (_luminance(color) or 0) < 0.6]
     assert dark == [], "figures without a light backdrop in dark mode"
+    page.keyboard.press("Escape")  # close the colour-mode menu
+    page.mouse.move(0, 0)
     page.screenshot(path=str(screenshot_dir / artifact(name, "-dark.png")))
 
     _switch_mode(page, "light")
@@ -394,10 +403,12 @@ def test_download_links_resolve(watched, site_dir, name):
     page = watched.open(name)
     links = page.evaluate(
         """() => ({
-            md: Array.from(document.querySelectorAll("a.btn-download-source-button"))
-                .map((a) => a.href),
-            ipynb: Array.from(document.querySelectorAll("a.btn-download-notebook-button"))
-                .map((a) => a.href),
+            md: Array.from(
+                document.querySelectorAll("a.btn-download-source-button")
+            ).map((a) => a.href),
+            ipynb: Array.from(
+                document.querySelectorAll("a.btn-download-notebook-button")
+            ).map((a) => a.href),
         })"""
     )
     assert len(links["md"]) == 1, "no .md download link"
@@ -431,7 +442,7 @@ def test_search_finds_the_chapter_by_a_word_of_its_title(watched, site_dir, name
     page = watched.open(f"search.html?q={term}")
     page.wait_for_function(
         """() => {
-            const summary = document.querySelector("#search-results .search-summary, p.search-summary");
+            const summary = document.querySelector("p.search-summary");
             return summary && summary.textContent.trim().length > 0;
         }""",
         timeout=30_000,
@@ -442,6 +453,29 @@ def test_search_finds_the_chapter_by_a_word_of_its_title(watched, site_dir, name
     )
     assert any(href.split("?")[0].split("#")[0] == name for href in hrefs), (
         f"searching {term!r} did not find {name}: {hrefs[:10]}"
+    )
+    assert_clean(watched)
+
+
+@pytest.mark.parametrize("name", [*chapters(), "exercises.html"])
+def test_solutions_start_collapsed_and_open_on_click(watched, name):
+    page = watched.open(name)
+    if not page.locator(".solution").count():
+        pytest.skip(f"{name} has no solutions")
+    shown = page.evaluate(
+        """() => Array.from(document.querySelectorAll(".solution"))
+            .filter((s) => {
+                const body = s.querySelector(".admonition-title ~ *");
+                return !body || getComputedStyle(body).visibility !== "hidden";
+            }).map((s) => s.id)"""
+    )
+    assert shown == [], "solutions not collapsed"
+    button = page.locator(".solution button.toggle-button").first
+    button.scroll_into_view_if_needed()
+    button.click()
+    page.wait_for_function(
+        """() => getComputedStyle(document.querySelector(
+            ".solution .admonition-title ~ *")).visibility === "visible" """
     )
     assert_clean(watched)
 
@@ -469,11 +503,17 @@ def undefined_names(code):
 
 def copy_all(page):
     """Click every copy button on the page; return what each put on the clipboard."""
+    # Unfold everything (folded inputs, collapsed solutions) so every button shows.
     page.evaluate(
-        "document.querySelectorAll('details').forEach((d) => { d.open = true; })"
+        """() => {
+            document.querySelectorAll("details").forEach((d) => { d.open = true; });
+            document.querySelectorAll(".toggle-hidden")
+                .forEach((e) => e.classList.remove("toggle-hidden"));
+        }"""
     )
     page.wait_for_function(
-        "() => window.ClipboardJS && document.querySelectorAll('button.copybtn').length > 0"
+        "() => window.ClipboardJS"
+        " && document.querySelectorAll('button.copybtn').length > 0"
     )
     copied = []
     buttons = page.locator("button.copybtn")
@@ -488,7 +528,8 @@ def copy_all(page):
                 return {
                     kind,
                     prompts: pre.querySelectorAll(".gp").length,
-                    outputs: Array.from(pre.querySelectorAll(".go")).map((e) => e.textContent),
+                    outputs: Array.from(pre.querySelectorAll(".go"))
+                        .map((e) => e.textContent),
                 };
             }"""
         )

@@ -168,32 +168,22 @@ def test_sgd_matches_reference(seed, mnist_rows, cost):
 
 
 def _l2_epoch(net, images, labels, order, mini_batch_size, eta, lmbda, n):
-    """Chapter 3's L2-regularized epoch in a few lines of NumPy (the reference)."""
+    """Chapter 3's L2-regularized epoch with the reference's update_mini_batch."""
     for k in range(0, len(order), mini_batch_size):
         idx = order[k : k + mini_batch_size]
-        nabla_b, nabla_w = net.backprop(
-            images[idx].T, one_hot(labels[idx], net.sizes[-1])
-        )
-        step = eta / len(idx)
-        net.weights = [
-            (1 - eta * (lmbda / n)) * w - step * nw
-            for w, nw in zip(net.weights, nabla_w)
-        ]
-        net.biases = [b - step * nb for b, nb in zip(net.biases, nabla_b)]
+        y = one_hot(labels[idx], net.sizes[-1])
+        net.update_mini_batch(images[idx].T, y, eta, lmbda, n)
     return net.weights, net.biases
 
 
 @pytest.mark.parametrize("n", [None, 50_000])
-def test_l2_epoch_matches_numpy(seed, mnist_rows, n):
+def test_l2_epoch_matches_reference(seed, mnist_rows, n):
     rng = np.random.default_rng(seed)
     images, labels = mnist_rows
-    small_images = make_inputs(rng, 5, 10, "normal").T.copy()
+    small = make_inputs(rng, 5, 10, "normal").T.copy()
     cases = [
         ("784-30-10, mnist", ([784, 30, 10], images, labels, 10)),
-        (
-            "odd sizes, short last mini-batch",
-            ([5, 7, 3], small_images, labels[:10] % 3, 3),
-        ),
+        ("odd sizes, short last mini-batch", ([5, 7, 3], small, labels[:10] % 3, 3)),
     ]
     cases = [
         (label, (*args[:3], rng.permutation(len(args[1])), args[3]))
@@ -217,6 +207,23 @@ def test_l2_epoch_matches_numpy(seed, mnist_rows, n):
         return net.weights, net.biases
 
     assert_matches_reference(kernel, reference, cases, rtol=RTOL, atol="scaled")
+
+
+def test_sgd_with_l2_matches_reference(seed, mnist_rows):
+    images, labels = mnist_rows
+
+    def train(backend):
+        net = Network([784, 30, 10], seed=seed, backend=backend)
+        net.SGD((images, labels), 2, 10, 0.5, seed=seed, lmbda=5.0)
+        return net.weights, net.biases
+
+    assert_matches_reference(
+        lambda: train("numba"),
+        lambda: train("numpy"),
+        [("784-30-10", ())],
+        rtol=RTOL,
+        atol="scaled",
+    )
 
 
 def test_l2_is_off_by_default(seed, mnist_rows):

@@ -1,0 +1,480 @@
+"""Chapter 3's experiments: cross-entropy, overfitting, regularization and friends.
+
+The book's numbers and settings come from ../shared/BOOK.md §1, chapter 3
+(confidence H unless noted). Runs the numba kernels support (sigmoid
+neurons, quadratic or cross-entropy cost, L2, plain SGD) use them; the rest
+(softmax, L1, dropout, momentum, tanh/ReLU) run on the NumPy reference with
+reduced sizes, said in each profile's note.
+"""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .. import baselines
+from ..costs import COSTS
+from ..data import Dataset, load_mnist
+from ..expand import expand_with_shifts, rotate_images
+from ..network import Network
+from ..schedules import HalvingSchedule
+from ..trainer import train
+from . import BookFigure, Profile, experiment
+
+SECTION = "http://neuralnetworksanddeeplearning.com/chap3.html"
+ALL_MONITORS = (
+    "evaluation_cost",
+    "evaluation_accuracy",
+    "training_cost",
+    "training_accuracy",
+)
+
+
+def single_neuron(w, b, eta, steps=300, rule="quadratic"):
+    """Gradient descent on one sigmoid neuron with input 1 and target 0.
+
+    ``rule`` picks the step: ``"quadratic"`` uses dC/dz = a σ'(z) (eqs.
+    55-56), ``"cross_entropy"`` the true dC/dz = a - y = a (eqs. 61-62), and
+    ``"widget"`` the original animation's 1/(1 - a) (BOOK.md §6.22). Both w
+    and b move by the same amount because the input is 1.
+
+    Returns
+    -------
+    dict with lists ``output`` and ``cost`` (steps + 1 entries each).
+    """
+    outputs, costs = [], []
+    for _ in range(steps + 1):
+        a = 1.0 / (1.0 + np.exp(-(w + b)))
+        outputs.append(a)
+        costs.append(0.5 * a * a if rule == "quadratic" else -np.log(1.0 - a))
+        grad = {"quadratic": a * a * (1 - a), "cross_entropy": a, "widget": 1 / (1 - a)}
+        w, b = w - eta * grad[rule], b - eta * grad[rule]
+    return {"output": outputs, "cost": costs}
+
+
+@dataclass(frozen=True)
+class NeuronParams:
+    """The four widgets of the learning-slowdown section, plus correct CE runs."""
+
+    steps: int = 300
+    eta_quadratic: float = 0.15
+    eta_cross_entropy: float = 0.005
+
+
+@experiment(
+    "ch3.neuron",
+    title="One sigmoid neuron, input 1, target 0: quadratic vs cross-entropy",
+    profiles={
+        k: Profile(NeuronParams(), "the book's settings")
+        for k in ("ci", "default", "full")
+    },
+    book=BookFigure(
+        0.09,
+        "quadratic from w=0.6, b=0.9: output about 0.09 after 300 epochs",
+        "-",
+        SECTION,
+    ),
+)
+def neuron_runs(params, seed, progress=None):
+    runs = {}
+    for start in ((0.6, 0.9), (2.0, 2.0)):
+        key = f"{start[0]}_{start[1]}"
+        runs[f"quadratic_{key}"] = single_neuron(
+            *start, params.eta_quadratic, params.steps
+        )
+        for rule, eta in (
+            ("widget", params.eta_cross_entropy),
+            ("cross_entropy", params.eta_cross_entropy),
+            ("cross_entropy_fast", params.eta_quadratic),
+        ):
+            runs[f"{rule}_{key}"] = single_neuron(
+                *start, eta, params.steps, rule.replace("_fast", "")
+            )
+    return runs
+
+
+@dataclass(frozen=True)
+class RunParams:
+    """One MNIST training run with chapter 3's options."""
+
+    sizes: tuple = (784, 30, 10)
+    epochs: int = 30
+    mini_batch_size: int = 10
+    eta: float = 0.5
+    lmbda: float = 0.0
+    n_train: int = 50_000
+    evaluate_on: str = "test"
+    n_eval: int = 10_000
+    cost: str = "cross_entropy"
+    initializer: str = "large"
+    activation: str = "sigmoid"
+    regularization: str = "l2"
+    dropout: float = 0.0
+    mu: float = 0.0
+    monitor: tuple = ("evaluation_accuracy",)
+    expand: str = ""
+    early_stopping: int = 0
+    schedule_patience: int = 0
+
+
+def training_set(params, seed):
+    """The first ``n_train`` training images, expanded if ``params.expand`` says so."""
+    data = load_mnist()
+    images = data.training.images[: params.n_train]
+    labels = data.training.labels[: params.n_train]
+    if params.expand:
+        parts_x, parts_y = [images], [labels]
+        if "rotations" in params.expand:
+            for degrees in (-10.0, 10.0):
+                parts_x.append(rotate_images(images, degrees))
+                parts_y.append(labels)
+        if "shifts" in params.expand:
+            x, y = expand_with_shifts(images, labels, shuffle=False)
+            parts_x.append(x[len(images) :])
+            parts_y.append(y[len(images) :])
+        images, labels = np.concatenate(parts_x), np.concatenate(parts_y)
+        order = np.random.default_rng(seed + 7).permutation(len(labels))
+        images, labels = images[order], labels[order]
+    return Dataset(images, labels)
+
+
+def train_run(params, seed, progress=None):
+    """Train one network as ``params`` says; return its History and summary numbers."""
+    data = load_mnist()
+    evaluation = getattr(data, params.evaluate_on)
+    evaluation = Dataset(*(part[: params.n_eval] for part in evaluation))
+    cost = COSTS[params.cost]
+    numba_ok = (
+        params.activation == "sigmoid"
+        and params.cost != "log_likelihood"
+        and params.regularization == "l2"
+        and not params.dropout
+        and not params.mu
+    )
+    net = Network(
+        params.sizes,
+        seed=seed,
+        cost=cost,
+        backend="numba" if numba_ok else "numpy",
+        initializer=params.initializer,
+        activation=params.activation,
+    )
+
+    def report(epoch, history):
+        if progress is not None:
+            progress(epoch + 1, params.epochs)
+
+    history = train(
+        net,
+        training_set(params, seed),
+        params.epochs,
+        params.mini_batch_size,
+        params.eta,
+        lmbda=params.lmbda,
+        regularization=params.regularization,
+        dropout=params.dropout,
+        mu=params.mu,
+        evaluation_data=evaluation,
+        monitor=params.monitor,
+        early_stopping=params.early_stopping or None,
+        schedule=HalvingSchedule(params.schedule_patience)
+        if params.schedule_patience
+        else None,
+        seed=seed + 1_000,
+        callback=report,
+    )
+    best_epoch, best = history.best()
+    return {
+        "history": history.to_dict(),
+        "best_epoch": best_epoch,
+        "best": best,
+        "final": history.evaluation_accuracy[-1],
+        "backend": net.backend,
+    }
+
+
+def _ci(params):
+    return replace(
+        params,
+        n_train=min(params.n_train, 1_000),
+        n_eval=min(params.n_eval, 1_000),
+        epochs=min(params.epochs, 20 if params.n_train <= 1_000 else 2),
+    )
+
+
+def _profiles(full, default=None, note="the book's settings"):
+    default = full if default is None else default
+    return {
+        "ci": Profile(
+            _ci(full), "tiny: at most 1,000 training and 1,000 evaluation images"
+        ),
+        "default": Profile(default, note if default != full else "the book's settings"),
+        "full": Profile(full, "the book's settings"),
+    }
+
+
+def register(name, title, full, default=None, note="the book's settings", book=None):
+    """Register ``train_run`` under ``name`` with the three profiles."""
+    experiment(name, title=title, profiles=_profiles(full, default, note), book=book)(
+        train_run
+    )
+
+
+TWO_MONITORS = ("evaluation_accuracy", "training_accuracy")
+OVERFIT = RunParams(epochs=400, n_train=1_000, monitor=ALL_MONITORS)
+register(
+    "ch3.overfit1000",
+    "[784, 30, 10] cross-entropy on 1,000 images, eta = 0.5, 400 epochs",
+    OVERFIT,
+    book=BookFigure(
+        0.8227, "82.27 % test peak; training accuracy 100 %", "test", SECTION, 0.02
+    ),
+)
+register(
+    "ch3.l2_1000",
+    "The same with L2 regularization, lambda = 0.1",
+    replace(OVERFIT, lmbda=0.1),
+    book=BookFigure(0.871, "87.1 % test peak", "test", SECTION, 0.02),
+)
+register(
+    "ch3.xent30",
+    "[784, 30, 10] cross-entropy on 50,000 images, eta = 0.5, 30 epochs",
+    RunParams(monitor=TWO_MONITORS),
+    book=BookFigure(
+        0.9549,
+        "95.49 % (95.33 % test vs 97.86 % training in a second run)",
+        "test",
+        SECTION,
+        0.005,
+    ),
+)
+register(
+    "ch3.l2_full30",
+    "The same with lambda = 5.0",
+    RunParams(lmbda=5.0, monitor=TWO_MONITORS),
+    book=BookFigure(0.9649, "96.49 % test (97.12 % training)", "test", SECTION, 0.005),
+)
+L2_100 = RunParams(sizes=(784, 100, 10), lmbda=5.0, evaluate_on="validation")
+register(
+    "ch3.l2_100",
+    "[784, 100, 10] cross-entropy, lambda = 5.0, eta = 0.5, 30 epochs",
+    L2_100,
+    replace(L2_100, epochs=15),
+    "reduced: 15 of the book's 30 epochs (about 35 s on 2 cores instead of 70 s)",
+    book=BookFigure(0.9792, "97.92 %", "validation", SECTION, 0.005),
+)
+INIT = RunParams(lmbda=5.0, eta=0.1, evaluate_on="validation")
+for init, book in (
+    (
+        "large",
+        BookFigure(
+            0.8643,
+            "below 87 % after epoch 1 (86.43 %), 96.37 % after 30",
+            "validation",
+            SECTION,
+        ),
+    ),
+    (
+        "default",
+        BookFigure(
+            0.9270,
+            "almost 93 % after epoch 1 (92.70 %), 96.50 % after 30",
+            "validation",
+            SECTION,
+        ),
+    ),
+):
+    register(
+        f"ch3.init30.{init}",
+        f"[784, 30, 10], lambda = 5.0, eta = 0.1, {init} weight initialization",
+        replace(INIT, initializer=init),
+        replace(INIT, initializer=init, epochs=10),
+        "reduced: 10 of the book's 30 epochs (the comparison is about the first ones)",
+        book=book,
+    )
+ETA = RunParams(
+    lmbda=5.0,
+    initializer="default",
+    evaluate_on="validation",
+    monitor=("training_cost",),
+)
+BOOK_ETA_COST = {0.025: (0.878, 0.339), 0.25: (0.495, 0.339), 2.5: (0.925, 0.861)}
+for eta, (first, last) in BOOK_ETA_COST.items():
+    register(
+        f"ch3.eta.{eta}",
+        f"[784, 30, 10], lambda = 5.0, eta = {eta}: training cost per epoch",
+        replace(ETA, eta=eta),
+        replace(ETA, eta=eta, epochs=10),
+        "reduced: 10 of the book's 30 epochs",
+        book=BookFigure(
+            last,
+            f"training cost {first} after epoch 1, {last} after 30",
+            "training cost",
+            SECTION,
+        ),
+    )
+# NumPy-path runs: 10,000 images, 10 epochs, validation (the book ran none)
+SMALL = RunParams(
+    n_train=10_000, epochs=10, evaluate_on="validation", initializer="default"
+)
+SMALL_NOTE = "our own experiment (NumPy path): 10,000 images, 10 epochs"
+NO_BOOK = BookFigure(None, "no run in the book", "validation", SECTION)
+register(
+    "ch3.softmax",
+    "[784, 30, 10] softmax + log-likelihood",
+    replace(SMALL, cost="log_likelihood"),
+    note=SMALL_NOTE,
+    book=NO_BOOK,
+)
+register(
+    "ch3.small.sigmoid",
+    "[784, 30, 10] sigmoid, cross-entropy (baseline)",
+    SMALL,
+    note=SMALL_NOTE,
+    book=NO_BOOK,
+)
+for mu in (0.5, 0.9):
+    register(
+        f"ch3.momentum.{mu}",
+        f"momentum mu = {mu}",
+        replace(SMALL, mu=mu, eta=0.1),
+        note=SMALL_NOTE,
+        book=NO_BOOK,
+    )
+register(
+    "ch3.momentum.0.0",
+    "plain SGD, eta = 0.1",
+    replace(SMALL, eta=0.1),
+    note=SMALL_NOTE,
+    book=NO_BOOK,
+)
+for act, eta in (("tanh", 0.1), ("relu", 0.1)):
+    register(
+        f"ch3.act.{act}",
+        f"{act} hidden neurons, eta = {eta}",
+        replace(SMALL, activation=act, eta=eta),
+        note=SMALL_NOTE,
+        book=NO_BOOK,
+    )
+DROP = replace(SMALL, sizes=(784, 100, 10), epochs=10)
+register(
+    "ch3.dropout.0", "[784, 100, 10], no dropout", DROP, note=SMALL_NOTE, book=NO_BOOK
+)
+register(
+    "ch3.dropout.0.5",
+    "[784, 100, 10], dropout p = 0.5",
+    replace(DROP, dropout=0.5),
+    note=SMALL_NOTE,
+    book=NO_BOOK,
+)
+register(
+    "ch3.l1_1000",
+    "L1 regularization on the 1,000-image run, lambda = 0.1 (problem)",
+    replace(OVERFIT, regularization="l1", lmbda=0.1, monitor=("evaluation_accuracy",)),
+    note="our own experiment (NumPy path): the book asks for it as a problem",
+    book=NO_BOOK,
+)
+EXPAND = RunParams(n_train=1_000, epochs=100, lmbda=0.1, initializer="default")
+for kind in ("", "shifts", "shifts+rotations"):
+    register(
+        f"ch3.expand.{kind or 'none'}",
+        f"1,000 images expanded by {kind or 'nothing'}, lambda = 0.1, 100 epochs",
+        replace(
+            EXPAND,
+            expand=kind,
+            epochs=100 if not kind else (20 if kind == "shifts" else 15),
+        ),
+        note="our own experiment: the same number of SGD steps on each training set",
+        book=NO_BOOK,
+    )
+register(
+    "ch3.schedule",
+    "[784, 30, 10], 10,000 images, lambda = 1.0: halve eta after a 5-epoch "
+    "plateau, stop at eta/128",
+    RunParams(
+        n_train=10_000,
+        epochs=100,
+        lmbda=1.0,
+        initializer="default",
+        evaluate_on="validation",
+        schedule_patience=5,
+    ),
+    note="our own experiment: patience 5 instead of 10 to fit the build",
+    book=NO_BOOK,
+)
+register(
+    "ch3.early_stop",
+    "[784, 30, 10], 10,000 images, lambda = 1.0: stop after 10 epochs "
+    "without improvement",
+    RunParams(
+        n_train=10_000,
+        epochs=100,
+        lmbda=1.0,
+        initializer="default",
+        evaluate_on="validation",
+        early_stopping=10,
+    ),
+    note="our own experiment",
+    book=NO_BOOK,
+)
+
+
+@dataclass(frozen=True)
+class MoreDataParams:
+    """Validation accuracy against training-set size (epochs = budget / size)."""
+
+    train_sizes: tuple = (100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000)
+    image_budget: int = 1_500_000
+    lmbda_per_image: float = 1e-4
+    svm_max: int = 50_000
+
+
+BOOK_MORE_DATA = [69.09, 76.37, 85.29, 88.85, 91.27, 93.24, 94.89, 95.85, 95.97]
+BOOK_MORE_DATA_SVM = [25.07, 48.93, 75.13, 83.87, 88.49, 91.46, 92.45, 93.47, 94.48]
+
+
+@experiment(
+    "ch3.more_data",
+    title="[784, 30, 10] and an SVM against training-set size",
+    profiles={
+        "ci": Profile(
+            MoreDataParams((100, 500, 1_000), 5_000, svm_max=1_000),
+            "tiny: three sizes, few epochs",
+        ),
+        "default": Profile(
+            MoreDataParams(image_budget=300_000, svm_max=5_000),
+            "reduced: a fifth of the book's epochs at every size (6 at 50,000); "
+            "SVM up to 5,000 images",
+        ),
+        "full": Profile(MoreDataParams(), "the book's settings"),
+    },
+    book=BookFigure(
+        0.9324,
+        "93.24 % with 5,000 images; SVM 94.48 % with 50,000",
+        "validation",
+        SECTION,
+    ),
+)
+def more_data(params, seed, progress=None):
+    data = load_mnist()
+    out = {"sizes": list(params.train_sizes), "network": [], "svm": [], "svm_sizes": []}
+    for size in params.train_sizes:
+        net = Network(
+            (784, 30, 10), seed=seed, cost=COSTS["cross_entropy"], backend="numba"
+        )
+        training = Dataset(*(p[:size] for p in data.training))
+        epochs = max(1, params.image_budget // size)
+        net.SGD(
+            training,
+            epochs,
+            10,
+            0.5,
+            seed=seed + 1_000,
+            lmbda=params.lmbda_per_image * size,
+        )
+        out["network"].append(
+            net.evaluate(data.validation) / len(data.validation.labels)
+        )
+        if size <= params.svm_max:
+            out["svm"].append(baselines.svm_accuracy(training, data.validation))
+            out["svm_sizes"].append(size)
+    return out

@@ -1,0 +1,102 @@
+"""Chapter 3's training loop: monitors, early stopping, schedule, momentum."""
+
+import numpy as np
+import pytest
+
+from nndl_core.costs import CrossEntropyCost
+from nndl_core.network import Network
+from nndl_core.schedules import HalvingSchedule, no_improvement
+from nndl_core.trainer import MONITORS, train
+from nndl_core.training import History
+
+
+def _data(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 8))
+    return x, (x[:, 0] > 0.5).astype(np.int64)
+
+
+def _net(seed=0, **kw):
+    return Network([8, 5, 2], seed=seed, cost=CrossEntropyCost, **kw)
+
+
+def test_four_histories_and_round_trip():
+    h = train(
+        _net(),
+        _data(),
+        3,
+        10,
+        0.5,
+        evaluation_data=_data(20, 1),
+        monitor=MONITORS,
+        seed=0,
+    )
+    for key in MONITORS:
+        assert len(getattr(h, key)) == 3
+    assert History.from_dict(h.to_dict()) == h
+    assert History.from_dict({"seconds": [1.0]}).epochs == 1  # old caches still load
+
+
+def test_matches_network_sgd_without_options():
+    a, b = _net(), _net()
+    a.SGD(_data(), 2, 10, 0.5, seed=3, lmbda=1.0)
+    train(b, _data(), 2, 10, 0.5, lmbda=1.0, seed=3, monitor=())
+    assert all(np.allclose(p, q) for p, q in zip(a.weights, b.weights))
+
+
+def test_momentum_is_deterministic_and_differs_from_sgd():
+    nets = [_net() for _ in range(3)]
+    for net, mu in zip(nets, (0.9, 0.9, 0.0)):
+        train(net, _data(), 2, 10, 0.5, mu=mu, seed=1, monitor=())
+    assert np.array_equal(nets[0].weights[0], nets[1].weights[0])
+    assert not np.allclose(nets[0].weights[0], nets[2].weights[0])
+
+
+def test_momentum_rule_on_one_step():
+    net = _net()
+    w0 = net.weights[0].copy()
+    x, y = _data(10)
+    nb, nw = net.backprop(x.T, np.eye(2)[:, y])
+    train(net, (x, y), 1, 10, 0.5, mu=0.5, seed=0, monitor=())
+    assert np.allclose(net.weights[0], w0 - 0.5 * nw[0] / 10)  # first step: v = -eta*g
+
+
+def test_early_stopping_and_schedule():
+    assert no_improvement([0.5, 0.6, 0.6, 0.6], 2) and not no_improvement([0.5, 0.6], 2)
+    h = train(
+        _net(),
+        _data(),
+        200,
+        10,
+        0.5,
+        evaluation_data=_data(20, 1),
+        early_stopping=3,
+        seed=0,
+    )
+    assert h.stopped and h.epochs < 200
+    s = HalvingSchedule(patience=1)
+    s.start(1.0)
+    steps = 0
+    while not s.finished:
+        s.step(0.0)
+        steps += 1
+    assert steps == 8  # one epoch sets the best, then seven halvings
+    assert s.finished and s.eta == pytest.approx(1 / 128)
+    h = train(
+        _net(),
+        _data(),
+        500,
+        10,
+        0.5,
+        evaluation_data=_data(20, 1),
+        schedule=HalvingSchedule(patience=2),
+        seed=0,
+    )
+    assert h.stopped.startswith("learning rate") and min(h.eta) == pytest.approx(
+        0.5 / 64
+    )
+
+
+def test_needs_evaluation_data():
+    with pytest.raises(ValueError, match="evaluation_data"):
+        train(_net(), _data(), 1, 10, 0.5, early_stopping=3)
