@@ -62,7 +62,6 @@ extensions = [
     "sphinx_exercise",
     "sphinx_proof",
     "sphinxcontrib.bibtex",
-    "sphinx_togglebutton",  # collapses ":class: dropdown" solutions
     "nndl_site",  # book/_ext: executed-notebook downloads, the exercise list
 ]
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "_static/mathjax"]

@@ -196,6 +196,42 @@ def test_previous_next_chain_visits_every_page_of_the_toc(site_dir):
     assert len(chain) > 3
 
 
+_REFERENCE = re.compile(
+    r'<a class="reference internal" href="([^"]*#(?:equation-)?[^"]+)">'
+    r"(?:<span[^>]*>)?(\((\d+(?:\.\d+)*)\)|Fig\. \d+(?:\.\d+)*)(?:</span>)?</a>"
+)
+
+
+def test_numbered_references_show_their_targets_number(site_dir):
+    """Every "(2.10)" or "Fig. 3.3" link, on any page, names its target's number."""
+    wrong, across_pages = [], 0
+    for name in site_pages(site_dir):
+        html = (site_dir / name).read_text(encoding="utf-8")
+        for href, text, _ in _REFERENCE.findall(html):
+            url = urlsplit(urljoin(f"http://site/{name}", href))
+            target = unquote(url.path.lstrip("/"))
+            anchor = unquote(url.fragment)
+            target_html = (site_dir / target).read_text(encoding="utf-8")
+            if text.startswith("("):
+                found = re.search(
+                    rf'id="{re.escape(anchor)}">\s*<span class="eqno">(\([^)<]*\))',
+                    target_html,
+                )
+            else:
+                found = re.search(
+                    rf'id="{re.escape(anchor)}".*?<span class="caption-number">'
+                    r"(Fig\. [\d.]+) ",
+                    target_html,
+                    flags=re.S,
+                )
+            shown = found.group(1) if found else None
+            if shown != text:
+                wrong.append(f"{name}: {text} -> {target}#{anchor} shows {shown}")
+            across_pages += target != name
+    assert wrong == []
+    assert across_pages, "no numbered reference between pages anywhere"
+
+
 @pytest.mark.parametrize("name", chapters())
 def test_chapter_equations_and_figures_carry_the_chapter_number(site_dir, name):
     html = (site_dir / name).read_text(encoding="utf-8")
