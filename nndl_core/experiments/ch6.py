@@ -7,7 +7,7 @@ seed, scored the same way (ties go to the later epoch).
 
 Profiles: ``full`` is the book's exact settings (network3's L2 scaling and
 initialisation included); ``default`` trains clearly labelled reduced
-versions (fewer images and epochs) so the chapter builds in about 15
+versions (fewer images and epochs) so the chapter trains in about 10
 minutes on 2 cores; ``ci`` is tiny.
 """
 
@@ -233,7 +233,7 @@ _register(
     "ch6.conv1",
     "One conv-pool layer (20 maps, 5x5, pool 2x2) + FC 100 + softmax",
     CONV1,
-    _reduced(CONV1, 20_000, 5),
+    _reduced(CONV1, 10_000, 3),
     0.9878,
     "98.78 %",
 )
@@ -241,7 +241,7 @@ _register(
     "ch6.conv2",
     "Two conv-pool layers (20 then 40 maps) + FC 100 + softmax, sigmoid",
     CONV2,
-    _reduced(CONV2, 20_000, 5),
+    _reduced(CONV2, 10_000, 3),
     0.9906,
     "99.06 %",
 )
@@ -249,7 +249,7 @@ _register(
     "ch6.relu",
     "Two conv-pool layers with ReLU, eta = 0.03, lmbda = 0.1",
     replace(RELU, keep_params=True),
-    _reduced(replace(RELU, keep_params=True), 20_000, 5),
+    _reduced(replace(RELU, keep_params=True), 10_000, 3),
     0.9923,
     "99.23 %",
 )
@@ -257,7 +257,7 @@ _register(
     "ch6.expanded",
     "ReLU network trained on the expanded (one-pixel shifts) data",
     EXPANDED,
-    _reduced(EXPANDED, 16_000, 3),
+    _reduced(EXPANDED, 4_000, 2),
     0.9937,
     "99.37 %",
 )
@@ -265,7 +265,7 @@ _register(
     "ch6.fc2",
     "An extra fully connected layer: two FC ReLU layers of 100",
     FC2,
-    _reduced(FC2, 16_000, 3),
+    _reduced(FC2, 4_000, 2),
     0.9943,
     "99.43 %",
 )
@@ -273,7 +273,7 @@ _register(
     "ch6.dropout",
     "Dropout (p = 0.5) on two FC layers of 1,000 neurons, 40 epochs",
     DROPOUT,
-    _reduced(DROPOUT, 16_000, 3),
+    _reduced(DROPOUT, 4_000, 2),
     0.9960,
     "99.60 %",
 )
@@ -281,7 +281,7 @@ _register(
     "ch6.ensemble",
     "Plurality vote of five dropout networks",
     ENSEMBLE,
-    _reduced(ENSEMBLE, 4_000, 2),
+    _reduced(ENSEMBLE, 2_000, 1),
     0.9967,
     "99.67 % (33 errors)",
     run=train_ensemble,
@@ -290,7 +290,7 @@ _register(
     "ch6.omit_fc",
     "Exercise: one conv-pool layer straight into the softmax (no FC layer)",
     replace(CONV1, n_fc=0),
-    _reduced(replace(CONV1, n_fc=0), 20_000, 5),
+    _reduced(replace(CONV1, n_fc=0), 10_000, 3),
     None,
     "no number in the book (left to the reader)",
 )
@@ -298,7 +298,7 @@ _register(
     "ch6.tanh",
     "Problem: the two-conv-layer network with tanh instead of sigmoid",
     replace(CONV2, activation="tanh"),
-    _reduced(replace(CONV2, activation="tanh"), 10_000, 4),
+    _reduced(replace(CONV2, activation="tanh"), 10_000, 3),
     None,
     "no number in the book (tanh 'a little faster', similar accuracy)",
 )
