@@ -9,9 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import baselines
-from ..data import Dataset, load_mnist
+from ..data import load_mnist
 from ..network import Network
 from . import BookFigure, Profile, experiment
+from ._common import epoch_reporter, summary, take
 
 SECTION = "chap1, 'Implementing our network to classify digits'"
 
@@ -47,12 +48,8 @@ class BaselineParams:
 def train_and_score(params, seed, progress=None):
     """Train a chapter-1 network on the Numba path and score the test set each epoch."""
     data = load_mnist()
-    training = Dataset(*(part[: params.n_train] for part in data.training))
+    training = take(data.training, params.n_train)
     net = Network(params.sizes, seed=seed, backend="numba")
-
-    def report(epoch, history):
-        if progress is not None:
-            progress(epoch + 1, params.epochs)
 
     history = net.SGD(
         training,
@@ -61,14 +58,10 @@ def train_and_score(params, seed, progress=None):
         params.eta,
         test_data=data.test,
         seed=seed + 1_000,
-        callback=report,
+        callback=epoch_reporter(progress, params.epochs),
     )
-    best_epoch, best = history.best()
     return {
-        "history": history.to_dict(),
-        "best_epoch": best_epoch,
-        "best": best,
-        "final": history.evaluation_accuracy[-1],
+        **summary(history),
         # the final network's digit for every test image, so that a page can
         # show what it makes of particular images
         "test_predictions": net.predict(data.test.images).tolist(),
@@ -189,6 +182,6 @@ def darkness_baseline(params, seed, progress=None):
 )
 def svm_baseline(params, seed, progress=None):
     data = load_mnist()
-    training = Dataset(*(part[: params.n_train] for part in data.training))
-    test = Dataset(*(part[: params.n_test] for part in data.test))
+    training = take(data.training, params.n_train)
+    test = take(data.test, params.n_test)
     return {"accuracy": baselines.svm_accuracy(training, test)}

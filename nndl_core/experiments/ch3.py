@@ -19,6 +19,7 @@ from ..network import Network
 from ..schedules import HalvingSchedule
 from ..trainer import train
 from . import BookFigure, Profile, experiment
+from ._common import epoch_reporter, summary, take
 
 SECTION = "http://neuralnetworksanddeeplearning.com/chap3.html"
 ALL_MONITORS = (
@@ -141,7 +142,7 @@ def train_run(params, seed, progress=None):
     """Train one network as ``params`` says; return its History and summary numbers."""
     data = load_mnist()
     evaluation = getattr(data, params.evaluate_on)
-    evaluation = Dataset(*(part[: params.n_eval] for part in evaluation))
+    evaluation = take(evaluation, params.n_eval)
     cost = COSTS[params.cost]
     numba_ok = (
         params.activation == "sigmoid"
@@ -158,10 +159,6 @@ def train_run(params, seed, progress=None):
         initializer=params.initializer,
         activation=params.activation,
     )
-
-    def report(epoch, history):
-        if progress is not None:
-            progress(epoch + 1, params.epochs)
 
     history = train(
         net,
@@ -180,14 +177,10 @@ def train_run(params, seed, progress=None):
         if params.schedule_patience
         else None,
         seed=seed + 1_000,
-        callback=report,
+        callback=epoch_reporter(progress, params.epochs),
     )
-    best_epoch, best = history.best()
     return {
-        "history": history.to_dict(),
-        "best_epoch": best_epoch,
-        "best": best,
-        "final": history.evaluation_accuracy[-1],
+        **summary(history),
         "backend": net.backend,
     }
 
@@ -461,7 +454,7 @@ def more_data(params, seed, progress=None):
         net = Network(
             (784, 30, 10), seed=seed, cost=COSTS["cross_entropy"], backend="numba"
         )
-        training = Dataset(*(p[:size] for p in data.training))
+        training = take(data.training, size)
         epochs = max(1, params.image_budget // size)
         net.SGD(
             training,

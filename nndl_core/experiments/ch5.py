@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..costs import CrossEntropyCost
-from ..data import Dataset, load_mnist
+from ..data import load_mnist
 from ..instrumentation import SpeedTracker, dataset_gradient, gradient_norms
 from ..network import Network
 from . import BookFigure, Profile, experiment
+from ._common import epoch_reporter, summary, take
 from .ch2 import one_blas_thread
 
 SECTION = "chap5, 'The vanishing gradient problem'"
@@ -70,12 +71,8 @@ class DepthParams:
 def train_depth(params, seed, progress=None):
     """Train on the Numba path; validation accuracy after every epoch."""
     data = load_mnist()
-    training = Dataset(*(part[: params.n_train] for part in data.training))
+    training = take(data.training, params.n_train)
     net = _net(params.sizes, seed)
-
-    def report(epoch, history):
-        if progress is not None:
-            progress(epoch + 1, params.epochs)
 
     history = net.SGD(
         training,
@@ -84,16 +81,10 @@ def train_depth(params, seed, progress=None):
         params.eta,
         test_data=data.validation,
         seed=seed + 1_000,
-        callback=report,
+        callback=epoch_reporter(progress, params.epochs),
         lmbda=params.lmbda,
     )
-    best_epoch, best = history.best()
-    return {
-        "history": history.to_dict(),
-        "best_epoch": best_epoch,
-        "best": best,
-        "final": history.evaluation_accuracy[-1],
-    }
+    return summary(history)
 
 
 def _depth_profiles(sizes):
@@ -158,7 +149,7 @@ def initial_speeds(params, seed, progress=None):
     gradient of every hidden neuron (the chapter's bar diagram).
     """
     data = load_mnist().training
-    first = Dataset(data.images[: params.n_images], data.labels[: params.n_images])
+    first = take(data, params.n_images)
     speeds, neurons = {}, None
     for depth in params.depths:
         sizes = (784,) + (30,) * depth + (10,)
@@ -194,16 +185,12 @@ def track_speed(params, seed, progress=None):
     """Train with one mini-batch of all ``n_train`` images per epoch, recording
     every layer's speed before the first epoch and after each one."""
     data = load_mnist().training
-    first = Dataset(data.images[: params.n_train], data.labels[: params.n_train])
+    first = take(data, params.n_train)
     # The readable NumPy path on one BLAS thread: with a single mini-batch of
     # 1,000 columns it is several times faster than the Numba kernel, which is
     # built for mini-batches of ~10 (measured on the 2-core build machine).
     net = _net(params.sizes, seed, backend="numpy")
-
-    def report(epoch, history):
-        if progress is not None:
-            progress(epoch + 1, params.epochs)
-
+    report = epoch_reporter(progress, params.epochs)
     with one_blas_thread():
         tracker = SpeedTracker(net, first, then=report)
         net.SGD(
