@@ -40,6 +40,7 @@ class LedgerRow:
     seconds: float
     code_hash: str
     created: str
+    book_settings: bool = True  # does the profile run the book's exact settings?
 
     @property
     def difference(self):
@@ -49,11 +50,17 @@ class LedgerRow:
 
     @property
     def status(self):
-        """``missing``, ``ours only`` (no book number), ``ok``, ``off`` or ``ran``."""
+        """``missing``, ``ours only``, ``reduced``, ``ran``, ``ok`` or ``off``.
+
+        ``reduced``: the profile does not run the book's settings, so the
+        tolerance does not apply.
+        """
         if self.ours is None:
             return "missing"
         if self.book_value is None:
             return "ours only"
+        if not self.book_settings:
+            return "reduced"
         if self.tolerance is None:
             return "ran"
         return "ok" if abs(self.difference) <= self.tolerance + 1e-12 else "off"
@@ -80,6 +87,7 @@ def _row(exp, profile, root):
         seconds=sum(r.seconds for r in runs),
         code_hash=runs[0].code_hash if runs else "",
         created=max((r.created for r in runs), default=""),
+        book_settings=exp.is_book_settings(profile),
     )
 
 
