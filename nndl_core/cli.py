@@ -68,9 +68,11 @@ def _list(args):
 
 
 def _summary(result):
-    value = result.value
-    score = value.get("best", value.get("accuracy"))
-    shown = f"{score:.2%}" if isinstance(score, float) else "see JSON"
+    from .experiments.ledger import headline
+
+    book = experiments.get(result.name).book
+    score = headline(result.value, book.key if book else None)
+    shown = "see the JSON result" if score is None else f"{score:.2%}"
     source = "cached" if result.cached else f"ran in {result.seconds:.1f} s"
     return f"{result.name} [{result.profile}, seed {result.seed}]: {shown} ({source})"
 
