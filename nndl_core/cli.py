@@ -107,21 +107,15 @@ def _warm(args):
                 _run_one(name, profile, seed, rerun=False)
 
 
-def _format_score(value):
-    return "-" if value is None else f"{value:.2%}"
-
-
 def format_ledger(rows):
     """The ledger as a plain-text table (one row per book number)."""
-    lines = [
-        f"{'experiment':<26} {'book':>8} {'ours':>8} {'diff':>7} {'tol':>6}  status"
-    ]
+    head = f"{'experiment':<28} {'book':>8} {'ours':>8} {'diff':>10} {'tol':>8}  status"
+    lines = [head]
     for row in rows:
-        diff = "-" if row.difference is None else f"{row.difference * 100:+.2f}"
-        tol = "-" if row.tolerance is None else f"{row.tolerance * 100:.2f}"
+        tol = "-" if row.tolerance is None else row.show(row.tolerance)
         lines.append(
-            f"{row.name:<26} {_format_score(row.book_value):>8} "
-            f"{_format_score(row.ours):>8} {diff:>7} {tol:>6}  {row.status}"
+            f"{row.name:<28} {row.show(row.book_value):>8} {row.show(row.ours):>8} "
+            f"{row.shown_difference:>10} {tol:>8}  {row.status}"
             f" ({row.n_runs}/{len(row.seeds)} runs)"
         )
     return "\n".join(lines)

@@ -82,3 +82,16 @@ def test_cli_reproduce_exits_nonzero_on_a_miss(results_root, capsys):
     assert "off" in captured.out and "outside the book's tolerance" in captured.err
     assert cli.main(["reproduce", "--list", "--only", "test.ledger_ok"]) == 0
     assert "2/2 runs cached" in capsys.readouterr().out
+
+
+def test_values_are_shown_in_their_unit():
+    assert ledger.format_value(0.9542) == "95.42%"
+    assert ledger.format_value(2.0, "x") == "2x"
+    assert ledger.format_value(0.3721, "") == "0.372"
+    assert ledger.format_value(None) == "-"
+
+
+def test_ratio_rows_report_plain_differences():
+    rows = {r.name: r for r in ledger.ledger_rows("ci") if r.name.startswith("ch2.")}
+    assert rows["ch2.matrix_speedup"].unit == "x"
+    assert rows["ch2.matrix_speedup"].show(2.0) == "2x"

@@ -64,6 +64,7 @@ class BookFigure:
     source: str
     tolerance: float | None = None
     key: str | None = None
+    unit: str = "%"  # "%": a fraction shown as a percentage; "x": a ratio; "": plain
 
 
 @dataclass(frozen=True)

@@ -117,5 +117,7 @@ experiment(
         "design challenge: average deviation 0.40 or below with 5 bumps",
         "mean gap between logit f(x) and the bump height, x = 0, 0.01, ..., 0.99",
         "chap4, 'Universality with one input and one output'",
+        key="design_error",
+        unit="",
     ),
 )(error_vs_n)

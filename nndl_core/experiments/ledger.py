@@ -8,11 +8,27 @@ from dataclasses import dataclass
 
 from . import cached, load_or_run, registry
 
-__all__ = ["LedgerRow", "estimate_seconds", "headline", "ledger_rows", "reproduce"]
+__all__ = [
+    "LedgerRow",
+    "estimate_seconds",
+    "format_value",
+    "headline",
+    "ledger_rows",
+    "reproduce",
+]
 
 #: Result keys that hold an experiment's headline number, in order of preference
 #: (an experiment's ``BookFigure.key`` overrides them).
 HEADLINE_KEYS = ("headline", "test_at_best", "best", "accuracy", "final")
+
+
+def format_value(value, unit="%"):
+    """``value`` as the ledger shows it: ``95.42%``, ``2x``, ``0.372`` or ``-``."""
+    if value is None:
+        return "-"
+    if unit == "%":
+        return f"{value:.2%}"
+    return f"{value:.3g}{unit}"
 
 
 def headline(value, key=None):
@@ -41,6 +57,20 @@ class LedgerRow:
     code_hash: str
     created: str
     book_settings: bool = True  # does the profile run the book's exact settings?
+    unit: str = "%"
+
+    def show(self, value):
+        """``value`` formatted in this row's unit."""
+        return format_value(value, self.unit)
+
+    @property
+    def shown_difference(self):
+        """Ours minus the book's: percentage points for accuracies, else plain."""
+        if self.difference is None:
+            return "-"
+        if self.unit == "%":
+            return f"{self.difference * 100:+.2f} pp"
+        return f"{self.difference:+.3g}{self.unit}"
 
     @property
     def difference(self):
@@ -88,6 +118,7 @@ def _row(exp, profile, root):
         code_hash=runs[0].code_hash if runs else "",
         created=max((r.created for r in runs), default=""),
         book_settings=exp.is_book_settings(profile),
+        unit=book.unit if book else "%",
     )
 
 
