@@ -23,6 +23,7 @@ import importlib
 import os
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ._cache import cache_key, read_result, results_hash, write_result
 
@@ -151,19 +152,27 @@ def current_profile():
     return profile
 
 
+class _Run(NamedTuple):
+    """Everything that identifies one run; ``code`` is the hash in its ``key``."""
+
+    exp: Experiment
+    profile: str
+    seed: int
+    params: dict
+    code: str
+    key: str
+
+
 def _identity(name, profile, seed):
-    """``(experiment, profile name, seed, params dict, cache key)`` of one run."""
+    """The :class:`_Run` of ``name`` (sources hashed once, here)."""
     exp = get(name)
     profile = profile or current_profile()
     prof = exp.profile(profile)
     seed = prof.seeds[0] if seed is None else int(seed)
     params = dataclasses.asdict(prof.params)
-    return (
-        exp,
-        profile,
-        seed,
-        params,
-        cache_key(name, params, profile, seed, results_hash()),
+    code = results_hash()
+    return _Run(
+        exp, profile, seed, params, code, cache_key(name, params, profile, seed, code)
     )
 
 
@@ -173,8 +182,7 @@ def cached(name, profile=None, seed=None, root=None):
     Pages use it to show a ``full`` result beside a ``default`` one when
     someone has made it (``nndl run NAME --profile full``).
     """
-    _, _, _, _, key = _identity(name, profile, seed)
-    record = read_result(name, key, root)
+    record = read_result(name, _identity(name, profile, seed).key, root)
     return None if record is None else Result(**record, cached=True)
 
 
@@ -198,23 +206,23 @@ def load_or_run(name, profile=None, seed=None, progress=None, rerun=False, root=
     -------
     Result
     """
-    exp, profile, seed, params, key = _identity(name, profile, seed)
-    record = None if rerun else read_result(name, key, root)
+    run = _identity(name, profile, seed)
+    record = None if rerun else read_result(name, run.key, root)
     if record is not None:
         return Result(**record, cached=True)
     start = time.perf_counter()
-    value = exp.run(exp.profile(profile).params, seed, progress)
+    value = run.exp.run(run.exp.profile(run.profile).params, run.seed, progress)
     record = dict(
         name=name,
-        profile=profile,
-        params=params,
-        seed=seed,
+        profile=run.profile,
+        params=run.params,
+        seed=run.seed,
         value=value,
-        code_hash=results_hash(),
+        code_hash=run.code,  # the hash the key was made from, not one taken after
         seconds=time.perf_counter() - start,
         created=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     )
-    write_result(name, key, record, root)
+    write_result(name, run.key, record, root)
     return Result(**record)
 
 
