@@ -133,3 +133,26 @@ def test_ch1_default_runs_the_books_settings():
 def test_a_missing_profile_is_a_registration_error():
     with pytest.raises(ValueError, match="lacks profiles"):
         experiments.experiment("test.bad", title="x", profiles={"ci": None})
+
+
+def test_latest_keeps_showing_a_run_made_by_earlier_code(results_root, monkeypatch):
+    assert experiments.latest("test.toy", "full") is None
+    made = experiments.load_or_run("test.toy", "full")
+    assert experiments.latest("test.toy", "full") == made
+    assert not experiments.latest("test.toy", "full").stale
+    monkeypatch.setattr(experiments, "results_hash", lambda: "newer-code")
+    assert experiments.cached("test.toy", "full") is None  # never reused to run
+    old = experiments.latest("test.toy", "full")
+    assert old.stale and old.value == made.value and old.code_hash == made.code_hash
+    assert experiments.latest("test.toy", "ci") is None  # other parameters
+
+
+def test_latest_picks_the_newest_stale_run(results_root, monkeypatch):
+    for code in ("first", "second"):
+        monkeypatch.setattr(experiments, "results_hash", lambda code=code: code)
+        experiments.load_or_run("test.toy", "ci")
+    monkeypatch.setattr(experiments, "results_hash", lambda: "third")
+    records = _cache.read_results("test.toy", results_root)
+    assert sorted(r["code_hash"] for r in records) == ["first", "second"]
+    newest = max(records, key=lambda r: r["created"])
+    assert experiments.latest("test.toy", "ci").code_hash == newest["code_hash"]

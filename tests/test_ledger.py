@@ -95,3 +95,24 @@ def test_ratio_rows_report_plain_differences():
     rows = {r.name: r for r in ledger.ledger_rows("ci") if r.name.startswith("ch2.")}
     assert rows["ch2.matrix_speedup"].unit == "x"
     assert rows["ch2.matrix_speedup"].show(2.0) == "2x"
+
+
+def test_a_row_from_earlier_code_says_so(results_root, monkeypatch):
+    ledger.reproduce("full", only="test.ledger_ok")
+    fresh = _rows(profile="full", only="test.ledger_ok")["test.ledger_ok"]
+    assert not fresh.stale and "earlier" not in fresh.code
+    monkeypatch.setattr(experiments, "results_hash", lambda: "0123456789abcdef")
+    row = _rows(profile="full", only="test.ledger_ok")["test.ledger_ok"]
+    assert row.stale and row.status == "ok" and row.code.endswith("(earlier code)")
+    assert row.code_hash == fresh.code_hash
+
+
+def test_estimates_count_expanded_images():
+    @dataclass(frozen=True)
+    class Conv:
+        epochs: int = 2
+        n_train: int = 10
+        expanded: bool = True
+        n_networks: int = 3
+
+    assert ledger._work(Conv()) == 2 * 10 * 5 * 3

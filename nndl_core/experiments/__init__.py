@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from ._cache import cache_key, read_result, results_hash, write_result
+from ._cache import cache_key, read_result, read_results, results_hash, write_result
 
 __all__ = [
     "PROFILES",
@@ -37,6 +37,7 @@ __all__ = [
     "current_profile",
     "experiment",
     "get",
+    "latest",
     "load_or_run",
     "load_or_run_seeds",
     "registry",
@@ -114,6 +115,7 @@ class Result:
     seconds: float
     created: str
     cached: bool = field(default=False, compare=False)
+    stale: bool = field(default=False, compare=False)  # made by earlier code
 
 
 def experiment(name, *, title, profiles, book=None):
@@ -184,6 +186,30 @@ def cached(name, profile=None, seed=None, root=None):
     """
     record = read_result(name, _identity(name, profile, seed).key, root)
     return None if record is None else Result(**record, cached=True)
+
+
+def latest(name, profile=None, seed=None, root=None):
+    """The newest cached run of ``name`` with today's parameters, or None.
+
+    Like :func:`cached`, but when the library has changed since the run was
+    made it still returns that run, with ``stale=True``: a full-profile run
+    that took hours stays on show (labelled with the code hash that made it)
+    until someone reruns it. ``load_or_run`` never reuses a stale run.
+    """
+    run = _identity(name, profile, seed)
+    record = read_result(name, run.key, root)
+    if record is not None:
+        return Result(**record, cached=True)
+    matches = [
+        r
+        for r in read_results(name, root)
+        if (r.get("profile"), r.get("seed"), r.get("params"))
+        == (run.profile, run.seed, run.params)
+    ]
+    if not matches:
+        return None
+    record = max(matches, key=lambda r: r.get("created", ""))
+    return Result(**record, cached=True, stale=True)
 
 
 def load_or_run(name, profile=None, seed=None, progress=None, rerun=False, root=None):

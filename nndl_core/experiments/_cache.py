@@ -15,6 +15,7 @@ __all__ = [
     "cache_key",
     "library_hash",
     "read_result",
+    "read_results",
     "results_dir",
     "results_hash",
     "write_result",
@@ -26,7 +27,13 @@ _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 #: Modules that draw, print or time but never change a result; editing them
 #: re-executes the pages (see :func:`library_hash`) but keeps cached results.
-PRESENTATION_MODULES = ("plotting*.py", "cli.py", "__main__.py", "bench*.py")
+PRESENTATION_MODULES = (
+    "plotting*.py",
+    "cli.py",
+    "__main__.py",
+    "bench*.py",
+    "ledger.py",
+)
 
 
 def library_hash(package_dir=_PACKAGE_DIR, exclude=()):
@@ -88,6 +95,22 @@ def read_result(name, key, root=None):
         raise ValueError(
             f"cached result {path} is not valid JSON ({err}); delete it and rerun"
         ) from None
+
+
+def read_results(name, root=None):
+    """Every cached record of experiment ``name``, whatever its key (a list).
+
+    Used to find runs made by earlier code (see
+    :func:`nndl_core.experiments.latest`); unreadable files are skipped.
+    """
+    folder = Path(root or results_dir()) / name
+    records = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            records.append(json.loads(path.read_text()))
+        except (OSError, json.JSONDecodeError):
+            continue
+    return records
 
 
 def write_result(name, key, record, root=None):

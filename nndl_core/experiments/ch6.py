@@ -20,7 +20,7 @@ from ..convnet import Network3, ensemble_predict
 from ..data import load_mnist
 from ..expand import expand_with_shifts
 from ..layers import FullyConnectedLayer, SoftmaxLayer
-from . import BookFigure, Profile, cached, experiment
+from . import BookFigure, Profile, experiment, latest
 
 SECTION = "chap6, 'Convolutional neural networks in practice'"
 URL = "http://neuralnetworksanddeeplearning.com/chap6.html"
@@ -162,8 +162,11 @@ def load_network(result):
 
 
 def cached_full(name, seed=None):
-    """The cached ``full``-profile result of ``name``, or None (never trains)."""
-    return cached(name, "full", seed)
+    """The newest cached ``full``-profile result of ``name``, or None (never trains).
+
+    It may come from earlier library code (``result.stale``); the page says so.
+    """
+    return latest(name, "full", seed)
 
 
 # --- the progression -----------------------------------------------------------

@@ -6,7 +6,7 @@ trains; :func:`reproduce` runs what is missing through ``load_or_run``.
 
 from dataclasses import dataclass
 
-from . import cached, load_or_run, registry
+from . import cached, latest, load_or_run, registry
 
 __all__ = [
     "LedgerRow",
@@ -58,6 +58,14 @@ class LedgerRow:
     created: str
     book_settings: bool = True  # does the profile run the book's exact settings?
     unit: str = "%"
+    stale: bool = False  # some run was made by earlier library code
+
+    @property
+    def code(self):
+        """The code hash of the runs, marked ``(earlier code)`` when stale."""
+        if not self.code_hash:
+            return "-"
+        return f"{self.code_hash[:8]}" + (" (earlier code)" if self.stale else "")
 
     def show(self, value):
         """``value`` formatted in this row's unit."""
@@ -98,7 +106,7 @@ class LedgerRow:
 
 def _row(exp, profile, root):
     prof = exp.profile(profile)
-    runs = [cached(exp.name, profile, s, root) for s in prof.seeds]
+    runs = [latest(exp.name, profile, s, root) for s in prof.seeds]
     runs = [r for r in runs if r is not None]
     scores = [headline(r.value, exp.book.key if exp.book else None) for r in runs]
     scores = [s for s in scores if s is not None]
@@ -119,11 +127,16 @@ def _row(exp, profile, root):
         created=max((r.created for r in runs), default=""),
         book_settings=exp.is_book_settings(profile),
         unit=book.unit if book else "%",
+        stale=any(r.stale for r in runs),
     )
 
 
 def ledger_rows(profile="full", chapter=None, only=None, root=None):
-    """One :class:`LedgerRow` per registered experiment (filtered), from the cache."""
+    """One :class:`LedgerRow` per registered experiment (filtered), from the cache.
+
+    A row shows the runs of today's code where they exist, otherwise the
+    newest runs of the same parameters made by earlier code (``row.stale``).
+    """
     rows = []
     for name, exp in registry().items():
         if chapter is not None and not name.startswith(f"ch{chapter}."):
@@ -153,7 +166,8 @@ def _work(params):
     epochs, n_train = getattr(params, "epochs", None), getattr(params, "n_train", None)
     if epochs is None or n_train is None:
         return None
-    return epochs * n_train * getattr(params, "n_networks", 1)
+    expansion = 5 if getattr(params, "expanded", False) else 1  # ch6 shifts
+    return epochs * n_train * expansion * getattr(params, "n_networks", 1)
 
 
 def estimate_seconds(name, profile, root=None):
@@ -167,7 +181,7 @@ def estimate_seconds(name, profile, root=None):
     best = None
     for other, prof in exp.profiles.items():
         for seed in prof.seeds:
-            run = cached(name, other, seed, root)
+            run = latest(name, other, seed, root)
             work = _work(prof.params)
             if run is None or not work or target is None:
                 continue
