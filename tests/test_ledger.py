@@ -116,3 +116,11 @@ def test_estimates_count_expanded_images():
         n_networks: int = 3
 
     assert ledger._work(Conv()) == 2 * 10 * 5 * 3
+
+
+def test_seed_spread_lists_each_seed_of_multi_seed_runs(results_root):
+    ledger.reproduce("full", only="test.ledger_ok")
+    ledger.reproduce("full", only="test.ledger_off")  # one seed: not listed
+    spreads = {row.name: scores for row, scores in ledger.seed_spread("full")}
+    assert spreads["test.ledger_ok"] == pytest.approx([0.95, 0.951])
+    assert "test.ledger_off" not in spreads

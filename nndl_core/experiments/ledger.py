@@ -15,6 +15,7 @@ __all__ = [
     "headline",
     "ledger_rows",
     "reproduce",
+    "seed_spread",
 ]
 
 #: Result keys that hold an experiment's headline number, in order of preference
@@ -145,6 +146,25 @@ def ledger_rows(profile="full", chapter=None, only=None, root=None):
             continue
         rows.append(_row(exp, profile, root))
     return rows
+
+
+def seed_spread(profile="full", root=None):
+    """Headline numbers per seed of every experiment with two or more seeds run.
+
+    The evidence behind the tolerances: how far apart runs of one setting
+    land when only the seed changes. Returns ``(row, scores)`` pairs, where
+    ``scores`` lists each seed's headline number (same unit as the row).
+    """
+    out = []
+    for row in ledger_rows(profile, root=root):
+        exp = registry()[row.name]
+        key = exp.book.key if exp.book else None
+        runs = [latest(row.name, profile, s, root) for s in row.seeds]
+        scores = [headline(r.value, key) for r in runs if r is not None]
+        scores = [s for s in scores if s is not None]
+        if len(scores) >= 2:
+            out.append((row, scores))
+    return out
 
 
 def reproduce(profile="full", chapter=None, only=None, progress=None, root=None):
