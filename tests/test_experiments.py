@@ -140,7 +140,7 @@ def test_latest_keeps_showing_a_run_made_by_earlier_code(results_root, monkeypat
     made = experiments.load_or_run("test.toy", "full")
     assert experiments.latest("test.toy", "full") == made
     assert not experiments.latest("test.toy", "full").stale
-    monkeypatch.setattr(experiments, "results_hash", lambda: "newer-code")
+    monkeypatch.setattr(experiments, "results_hash", lambda **_: "newer-code")
     assert experiments.cached("test.toy", "full") is None  # never reused to run
     old = experiments.latest("test.toy", "full")
     assert old.stale and old.value == made.value and old.code_hash == made.code_hash
@@ -149,10 +149,58 @@ def test_latest_keeps_showing_a_run_made_by_earlier_code(results_root, monkeypat
 
 def test_latest_picks_the_newest_stale_run(results_root, monkeypatch):
     for code in ("first", "second"):
-        monkeypatch.setattr(experiments, "results_hash", lambda code=code: code)
+        monkeypatch.setattr(experiments, "results_hash", lambda code=code, **_: code)
         experiments.load_or_run("test.toy", "ci")
-    monkeypatch.setattr(experiments, "results_hash", lambda: "third")
+    monkeypatch.setattr(experiments, "results_hash", lambda **_: "third")
     records = _cache.read_results("test.toy", results_root)
     assert sorted(r["code_hash"] for r in records) == ["first", "second"]
     newest = max(records, key=lambda r: r["created"])
     assert experiments.latest("test.toy", "ci").code_hash == newest["code_hash"]
+
+
+def _package(root, files):
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def test_an_experiments_hash_covers_only_what_it_imports(tmp_path):
+    _package(
+        tmp_path,
+        {
+            "__init__.py": "from .network import Network\nfrom .conv import Conv\n",
+            "network.py": "def Network(): return 1\n",
+            "conv.py": "def Conv(): return 2\n",
+            "kernels/__init__.py": "",
+            "kernels/dense.py": "K = 1\n",
+            "experiments/__init__.py": "def experiment(): pass\n",
+            "experiments/ch1.py": (
+                "from .. import network\nfrom . import experiment\n"
+                "def run():\n    from ..kernels import dense\n"
+            ),
+            "experiments/ch6.py": "from ..conv import Conv\n",
+        },
+    )
+
+    def names(module):
+        closure = _cache.import_closure(f"nndl_core.experiments.{module}", tmp_path)
+        return [p.relative_to(tmp_path).as_posix() for p in closure]
+
+    assert names("ch1") == [
+        "experiments/__init__.py",
+        "experiments/ch1.py",
+        "kernels/dense.py",  # imported inside a function
+        "network.py",  # the package __init__ (re-exporting conv) is not pulled in
+    ]
+    assert names("ch6") == ["conv.py", "experiments/ch6.py"]
+    hashes = {
+        m: _cache.results_hash(tmp_path, f"nndl_core.experiments.{m}")
+        for m in ("ch1", "ch6")
+    }
+    (tmp_path / "network.py").write_text("def Network(): return 3\n")
+    assert _cache.results_hash(tmp_path, "nndl_core.experiments.ch6") == hashes["ch6"]
+    assert _cache.results_hash(tmp_path, "nndl_core.experiments.ch1") != hashes["ch1"]
+    after = _cache.results_hash(tmp_path, "nndl_core.experiments.ch1")
+    (tmp_path / "experiments/__init__.py").write_text("def experiment(): return 0\n")
+    assert _cache.results_hash(tmp_path, "nndl_core.experiments.ch1") == after

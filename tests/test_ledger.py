@@ -101,7 +101,7 @@ def test_a_row_from_earlier_code_says_so(results_root, monkeypatch):
     ledger.reproduce("full", only="test.ledger_ok")
     fresh = _rows(profile="full", only="test.ledger_ok")["test.ledger_ok"]
     assert not fresh.stale and "earlier" not in fresh.code
-    monkeypatch.setattr(experiments, "results_hash", lambda: "0123456789abcdef")
+    monkeypatch.setattr(experiments, "results_hash", lambda **_: "0123456789abcdef")
     row = _rows(profile="full", only="test.ledger_ok")["test.ledger_ok"]
     assert row.stale and row.status == "ok" and row.code.endswith("(earlier code)")
     assert row.code_hash == fresh.code_hash

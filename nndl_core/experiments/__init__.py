@@ -14,7 +14,9 @@ three profiles:
 
 The profile comes from the ``NNDL_PROFILE`` environment variable (the tox
 envs set it). Results are cached on disk by name, parameters, profile, seed
-and a hash of the library sources (see ``nndl_core.experiments._cache``).
+and a hash of the library sources the experiment's module imports (see
+``nndl_core.experiments._cache``), so editing one chapter's code keeps the
+other chapters' results.
 """
 
 import dataclasses
@@ -172,7 +174,7 @@ def _identity(name, profile, seed):
     prof = exp.profile(profile)
     seed = prof.seeds[0] if seed is None else int(seed)
     params = dataclasses.asdict(prof.params)
-    code = results_hash()
+    code = results_hash(module=exp.run.__module__)  # its own imports only
     return _Run(
         exp, profile, seed, params, code, cache_key(name, params, profile, seed, code)
     )

@@ -5,6 +5,7 @@ A run is identified by (experiment, parameters, profile, seed, library hash).
 Used by every page through :func:`nndl_core.experiments.load_or_run`.
 """
 
+import ast
 import hashlib
 import json
 import os
@@ -13,6 +14,7 @@ from pathlib import Path
 
 __all__ = [
     "cache_key",
+    "import_closure",
     "library_hash",
     "read_result",
     "read_results",
@@ -25,14 +27,17 @@ RESULTS_ENV_VAR = "NNDL_RESULTS_DIR"
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
-#: Modules that draw, print or time but never change a result; editing them
-#: re-executes the pages (see :func:`library_hash`) but keeps cached results.
+#: Modules that draw, print, time or keep the books but never change a
+#: result; editing them re-executes the pages (see :func:`library_hash`) but
+#: keeps cached results.
 PRESENTATION_MODULES = (
     "plotting*.py",
     "cli.py",
     "__main__.py",
     "bench*.py",
     "ledger.py",
+    "experiments/__init__.py",
+    "experiments/_cache.py",
 )
 
 
@@ -52,9 +57,90 @@ def library_hash(package_dir=_PACKAGE_DIR, exclude=()):
     return digest.hexdigest()[:16]
 
 
-def results_hash(package_dir=_PACKAGE_DIR):
-    """:func:`library_hash` of the code that can change a result (the cache key)."""
-    return library_hash(package_dir, exclude=PRESENTATION_MODULES)
+def _module_path(name, package_dir):
+    """The source file of dotted module ``name`` inside ``nndl_core``, or None."""
+    parts = name.split(".")[1:]  # drop "nndl_core"
+    base = Path(package_dir).joinpath(*parts)
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imported_modules(path, name, package_dir):
+    """Dotted names of the ``nndl_core`` modules that the file ``path`` imports.
+
+    ``from X import a, b`` counts the submodules ``X.a``, ``X.b`` it names,
+    and ``X`` itself only when something else (a function, a class) comes
+    from it, so ``from .. import baselines`` does not pull in everything
+    ``nndl_core/__init__.py`` re-exports.
+    """
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.startswith("nndl_core")]
+            continue
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            parts = package.split(".")
+            base = parts[: len(parts) - node.level + 1]
+            target = ".".join(base + ([node.module] if node.module else []))
+        elif (node.module or "").startswith("nndl_core"):
+            target = node.module
+        else:
+            continue
+        names = [f"{target}.{alias.name}" for alias in node.names]
+        modules = [n for n in names if _module_path(n, package_dir) is not None]
+        found += modules
+        if len(modules) < len(names):
+            found.append(target)
+    return found
+
+
+def import_closure(module, package_dir=_PACKAGE_DIR):
+    """Source files of ``module`` and of every ``nndl_core`` module it imports.
+
+    Follows imports anywhere in a file (function bodies too), transitively
+    (see :func:`_imported_modules` for how packages count).
+
+    Parameters
+    ----------
+    module : str
+        Dotted name, e.g. ``"nndl_core.experiments.ch4"``.
+
+    Returns
+    -------
+    list of Path, sorted
+    """
+    seen, todo = {}, [module]
+    while todo:
+        name = todo.pop()
+        path = _module_path(name, package_dir)
+        if path is None or name in seen:
+            continue
+        seen[name] = path
+        todo += _imported_modules(path, name, package_dir)
+    return sorted(set(seen.values()))
+
+
+def results_hash(package_dir=_PACKAGE_DIR, module=None):
+    """:func:`library_hash` of the code that can change a result (the cache key).
+
+    With ``module`` (an experiment's module), only the sources in its
+    :func:`import_closure` count: editing chapter 3's code then leaves the
+    cached results of chapter 6 valid. Presentation modules never count.
+    """
+    if module is None or not module.startswith("nndl_core."):
+        return library_hash(package_dir, exclude=PRESENTATION_MODULES)
+    digest = hashlib.sha256()
+    for path in import_closure(module, package_dir):
+        if any(path.match(pattern) for pattern in PRESENTATION_MODULES):
+            continue
+        digest.update(path.relative_to(package_dir).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def results_dir():
