@@ -9,8 +9,16 @@ Profiles: ``full`` is the book's exact settings (network3's L2 scaling and
 initialisation included); ``default`` trains clearly labelled reduced
 versions (fewer images and epochs) so the chapter trains in about 15
 minutes on 2 cores; ``ci`` is tiny.
+
+Every network saves a checkpoint after each epoch (see
+:func:`checkpoint_folder`); an interrupted run started again with the same
+settings and the same library code resumes at its last finished epoch.
 """
 
+import dataclasses
+import hashlib
+import json
+import shutil
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -21,6 +29,7 @@ from ..data import load_mnist
 from ..expand import expand_with_shifts
 from ..layers import FullyConnectedLayer, SoftmaxLayer
 from . import BookFigure, Profile, experiment, latest
+from ._cache import results_dir, results_hash
 
 SECTION = "chap6, 'Convolutional neural networks in practice'"
 URL = "http://neuralnetworksanddeeplearning.com/chap6.html"
@@ -81,6 +90,21 @@ def _data(params, seed):
     return (images, labels), validation, test
 
 
+def checkpoint_folder(params, seed):
+    """Where the network of ``params`` and ``seed`` keeps its per-epoch checkpoint.
+
+    Under the results folder, named by a hash of the parameters, the seed and
+    the code (:func:`~nndl_core.experiments._cache.results_hash` of this
+    module), so a checkpoint is only ever resumed by the code that wrote it.
+    """
+    blob = json.dumps(
+        [dataclasses.asdict(params), seed, results_hash(module=__name__)],
+        sort_keys=True,
+    )
+    digest = hashlib.sha256(blob.encode()).hexdigest()[:20]
+    return results_dir() / "checkpoints" / "ch6" / digest
+
+
 def _train_one(params, seed, data, progress=None, done=0, total=None):
     training, validation, test = data
     net = Network3(build_layers(params), seed=seed, backend="numba")
@@ -100,8 +124,15 @@ def _train_one(params, seed, data, progress=None, done=0, total=None):
         l2=params.l2,
         seed=seed + 1,
         callback=report,
+        checkpoint=checkpoint_folder(params, seed),
     )
     return net, history
+
+
+def _forget_checkpoints(params, seeds):
+    """Delete the checkpoints of a finished run (its result is cached now)."""
+    for seed in seeds:
+        shutil.rmtree(checkpoint_folder(params, seed), ignore_errors=True)
 
 
 def train_convnet(params, seed, progress=None):
@@ -122,6 +153,7 @@ def train_convnet(params, seed, progress=None):
         value["params"] = [
             {"w": layer.w.tolist(), "b": layer.b.tolist()} for layer in net.layers
         ]
+    _forget_checkpoints(params, [seed])
     return value
 
 
@@ -143,6 +175,7 @@ def train_ensemble(params, seed, progress=None):
         members.append(history.best()[2])
     voted = ensemble_predict(nets, test_images)
     wrong = np.flatnonzero(voted != test_labels)
+    _forget_checkpoints(params, [100 * seed + i for i in range(params.n_networks)])
     return {
         "member_test_at_best": members,
         "accuracy": float(np.mean(voted == test_labels)),
