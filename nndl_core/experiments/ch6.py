@@ -322,6 +322,24 @@ _register(
     "99.67 % (33 errors)",
     run=train_ensemble,
 )
+# Wider fully connected layers (step 6's side trip): not a convincing win
+for n_hidden, one, two in ((300, 0.9946, 0.9948), (1000, 0.9943, 0.9947)):
+    _register(
+        f"ch6.fc{n_hidden}",
+        f"The expanded-data network with its FC layer widened to {n_hidden:,}",
+        replace(EXPANDED, n_hidden=n_hidden),
+        _reduced(replace(EXPANDED, n_hidden=n_hidden), 2_000, 2),
+        one,
+        f"{one * 100:.2f} %",
+    )
+    _register(
+        f"ch6.2fc{n_hidden}",
+        f"Two FC ReLU layers of {n_hidden:,} on the expanded data",
+        replace(FC2, n_hidden=n_hidden),
+        _reduced(replace(FC2, n_hidden=n_hidden), 2_000, 2),
+        two,
+        f"{two * 100:.2f} %",
+    )
 _register(
     "ch6.omit_fc",
     "Exercise: one conv-pool layer straight into the softmax (no FC layer)",
