@@ -204,3 +204,21 @@ def test_an_experiments_hash_covers_only_what_it_imports(tmp_path):
     after = _cache.results_hash(tmp_path, "nndl_core.experiments.ch1")
     (tmp_path / "experiments/__init__.py").write_text("def experiment(): return 0\n")
     assert _cache.results_hash(tmp_path, "nndl_core.experiments.ch1") == after
+
+
+@dataclass(frozen=True)
+class Shaped:
+    sizes: tuple = (3, 2)
+
+
+experiments.experiment(
+    "test.shaped",
+    title="tuple parameters, stored as JSON lists",
+    profiles={p: Profile(Shaped(), "x") for p in experiments.PROFILES},
+)(lambda params, seed, progress=None: {"best": 1.0})
+
+
+def test_latest_matches_tuple_parameters_stored_as_lists(results_root, monkeypatch):
+    made = experiments.load_or_run("test.shaped", "full")
+    monkeypatch.setattr(experiments, "results_hash", lambda **_: "later")
+    assert experiments.latest("test.shaped", "full").value == made.value

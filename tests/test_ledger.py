@@ -124,3 +124,14 @@ def test_seed_spread_lists_each_seed_of_multi_seed_runs(results_root):
     spreads = {row.name: scores for row, scores in ledger.seed_spread("full")}
     assert spreads["test.ledger_ok"] == pytest.approx([0.95, 0.951])
     assert "test.ledger_off" not in spreads
+
+
+def test_a_run_without_a_headline_number_counts_as_ran(results_root):
+    experiments.experiment(
+        "test.ledger_vector",
+        title="a per-layer vector, no single number",
+        profiles={p: Profile(Run(0.0), "x") for p in experiments.PROFILES},
+        book=BookFigure(None, "[0.07, 0.31]", "-", "test section"),
+    )(lambda params, seed, progress=None: {"norms": [0.1, 0.3]})
+    (row,) = ledger.reproduce("ci", only="test.ledger_vector")
+    assert row.ours is None and row.n_runs == 1 and row.status == "ran"

@@ -22,6 +22,7 @@ other chapters' results.
 import dataclasses
 import datetime
 import importlib
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -202,11 +203,12 @@ def latest(name, profile=None, seed=None, root=None):
     record = read_result(name, run.key, root)
     if record is not None:
         return Result(**record, cached=True)
+    params = json.loads(json.dumps(run.params))  # as stored: tuples become lists
     matches = [
         r
         for r in read_results(name, root)
         if (r.get("profile"), r.get("seed"), r.get("params"))
-        == (run.profile, run.seed, run.params)
+        == (run.profile, run.seed, params)
     ]
     if not matches:
         return None

@@ -178,7 +178,10 @@ def darkness_baseline(params, seed, progress=None):
         "reduced: trained on 10,000 of the 50,000 images (fitting on all "
         "50,000 takes about 15 minutes on 2 cores; the full profile does it)",
     ),
-    book=BookFigure(0.9435, "9,435 / 10,000 = 94.35 %", "test", SECTION, 0.0),
+    # 0.1 pp (10 images): no seed is involved, but libsvm's solver stops at a
+    # tolerance and today's scikit-learn is not the book's 2013 release; on
+    # all 50,000 images we score 9,434, one image from the book's 9,435
+    book=BookFigure(0.9435, "9,435 / 10,000 = 94.35 %", "test", SECTION, 0.001),
 )
 def svm_baseline(params, seed, progress=None):
     data = load_mnist()

@@ -91,11 +91,14 @@ class LedgerRow:
     def status(self):
         """``missing``, ``ours only``, ``reduced``, ``ran``, ``ok`` or ``off``.
 
+        ``ran``: no tolerance applies (or the run has no single headline
+        number, like chapter 5's per-layer speeds, which its page compares).
+
         ``reduced``: the profile does not run the book's settings, so the
         tolerance does not apply.
         """
         if self.ours is None:
-            return "missing"
+            return "ran" if self.n_runs else "missing"  # ran: no single number
         if self.book_value is None:
             return "ours only"
         if not self.book_settings:
