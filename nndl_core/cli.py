@@ -1,11 +1,19 @@
 """Command-line interface: ``nndl …`` or ``python -m nndl_core …``.
 
 Subcommands: ``fetch-data``, ``verify-data``, ``list``, ``run``,
-``warm-cache`` and ``bench``. Progress bars live here, never in the library.
+``warm-cache``, ``reproduce`` and ``bench``. Progress output lives here,
+never in the library.
+
+``run``, ``warm-cache`` and ``reproduce`` print one line per epoch, with an
+estimate of the time left and, for chapter 6's networks, the validation
+and test accuracy. Chapter 6's trainings save a checkpoint after every epoch (see
+``nndl_core.experiments.ch6``): interrupted (Ctrl-C, a kill, a crash), the
+same command resumes from the last finished epoch and says so.
 """
 
 import argparse
 import sys
+import time
 
 from . import experiments
 
@@ -77,10 +85,87 @@ def _summary(result):
     return f"{result.name} [{result.profile}, seed {result.seed}]: {shown} ({source})"
 
 
+def _duration(seconds):
+    """``'45 s'``, ``'12 min'`` or ``'3 h 05 min'``.
+
+    Examples
+    --------
+    >>> _duration(45.2), _duration(725), _duration(11_100)
+    ('45 s', '12 min', '3 h 05 min')
+    """
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+class _RunProgress:
+    """One stderr line per step of a run: ``epoch 3/60, validation …, ETA …``.
+
+    Called as ``progress(done, total)`` by the experiment; chapter 6's
+    trainings also report each epoch's accuracies (:meth:`epoch`) and a
+    resume (:meth:`resumed`) through
+    :func:`nndl_core.convnet_checkpoint.listening`. The time left is the
+    mean time per step since the first step of this process (the first one
+    also pays for loading data and compiling) times the steps left.
+    """
+
+    def __init__(self, description, clock=time.perf_counter):
+        self.description, self.clock = description, clock
+        self.started, self.first, self.accuracies = clock(), None, None
+        self.saved = None  # (epoch, epochs, folder) of the last checkpoint
+
+    def _print(self, text):
+        print(f"{self.description}: {text}", file=sys.stderr, flush=True)
+
+    def resumed(self, epoch, epochs, folder):
+        self.saved = (epoch, epochs, folder)
+        self._print(f"resuming from epoch {epoch} of {epochs} (checkpoint in {folder})")
+
+    def epoch(self, epoch, epochs, history, folder):
+        self.accuracies = history.validation_accuracy[-1], history.test_accuracy[-1]
+        if folder is not None:
+            self.saved = (epoch + 1, epochs, folder)
+
+    def interrupted(self):
+        """Say where an interrupted run will resume (if it saved a checkpoint)."""
+        if self.saved is None:
+            return
+        epoch, epochs, folder = self.saved
+        self._print(
+            f"interrupted; the same command resumes after epoch {epoch} of {epochs} "
+            f"(checkpoint in {folder})"
+        )
+
+    def __call__(self, done, total):
+        now = self.clock()
+        if self.first is None or done <= self.first[0]:
+            self.first = (done, now)
+            per_step = now - self.started
+        else:
+            per_step = (now - self.first[1]) / (done - self.first[0])
+        parts = [f"epoch {done}/{total}"]
+        if self.accuracies is not None:
+            validation, test = self.accuracies
+            parts.append(f"validation {validation:.2%}, test {test:.2%}")
+            self.accuracies = None
+        parts.append(f"{per_step:.1f} s/epoch")
+        parts.append(f"ETA {_duration(per_step * (total - done))}")
+        self._print(", ".join(parts))
+
+
 def _run_one(name, profile, seed, rerun):
-    progress = _Progress(f"{name} seed {seed}", unit="epoch")
-    result = experiments.load_or_run(name, profile, seed, progress, rerun=rerun)
-    progress.close()
+    from .convnet_checkpoint import listening
+
+    progress = _RunProgress(f"{name} seed {seed}")
+    try:
+        with listening(progress.resumed, progress.epoch):
+            result = experiments.load_or_run(name, profile, seed, progress, rerun=rerun)
+    except KeyboardInterrupt:
+        progress.interrupted()
+        raise
     print(_summary(result))
     exp = experiments.get(name)
     if exp.book is not None:
@@ -136,15 +221,24 @@ def _reproduce(args):
                 f"estimated {cost}; {note}"
             )
         return
-    bars = []
+    from .convnet_checkpoint import listening
+
+    runs = []  # the _RunProgress of each run, the one running last
 
     def progress(name, seed):
-        bars.append(_Progress(f"{name} seed {seed}", unit="epoch"))
-        return bars[-1]
+        runs.append(_RunProgress(f"{name} seed {seed}"))
+        return runs[-1]
 
-    rows = ledger.reproduce(profile, args.chapter, args.only, progress)
-    for bar in bars:
-        bar.close()
+    try:
+        with listening(
+            lambda *event: runs[-1].resumed(*event),
+            lambda *event: runs[-1].epoch(*event),
+        ):
+            rows = ledger.reproduce(profile, args.chapter, args.only, progress)
+    except KeyboardInterrupt:
+        if runs:
+            runs[-1].interrupted()
+        raise
     print(format_ledger(rows))
     off = [row.name for row in rows if row.status == "off"]
     if off:
@@ -156,12 +250,29 @@ class _MismatchError(Exception):
 
 
 def _bench(args):
-    from .bench import format_table, run_dense_benchmark
     from .data import load_mnist
 
     training = load_mnist(args.data).training
+    if args.network == "conv":
+        from .bench_conv import format_conv_table, run_conv_benchmark
+
+        backends = args.backends or "numba,torch"
+        results = run_conv_benchmark(
+            training,
+            n_images=args.images,
+            backends=tuple(backends.split(",")),
+            torch_threads=args.torch_threads,
+            repeats=args.repeats,
+        )
+        print(format_conv_table(results))
+        return
+    from .bench import format_table, run_dense_benchmark
+
     results = run_dense_benchmark(
-        training, epochs=args.epochs, backends=tuple(args.backends.split(","))
+        training,
+        epochs=args.epochs,
+        backends=tuple((args.backends or "numba,numpy,torch").split(",")),
+        torch_threads=args.torch_threads,
     )
     print(format_table(results))
 
@@ -196,8 +307,23 @@ def build_parser():
     p.add_argument("--list", action="store_true", help="what is cached; run nothing")
     p.set_defaults(func=_reproduce)
     p = sub.add_parser("bench", help="seconds per epoch: Numba vs NumPy (vs PyTorch)")
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--backends", default="numba,numpy,torch")
+    p.add_argument(
+        "--network",
+        choices=("dense", "conv"),
+        default="dense",
+        help="dense: chapter 1's [784, 30, 10]; conv: chapter 6's book network",
+    )
+    p.add_argument("--epochs", type=int, default=3, help="dense: timed epochs")
+    p.add_argument(
+        "--images", type=int, default=5_000, help="conv: images in each timed slice"
+    )
+    p.add_argument(
+        "--repeats", type=int, default=3, help="conv: timed slices per backend"
+    )
+    p.add_argument(
+        "--backends", help="comma-separated (default: all of the network's backends)"
+    )
+    p.add_argument("--torch-threads", type=int, default=1)
     p.add_argument("--data", help="MNIST folder (default: the usual search)")
     p.set_defaults(func=_bench)
     return parser
@@ -211,4 +337,7 @@ def main(argv=None):
     except (FileNotFoundError, ValueError, KeyError, OSError, _MismatchError) as err:
         print(f"nndl: error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("nndl: interrupted", file=sys.stderr)
+        return 130  # the shell's code for Ctrl-C
     return 0

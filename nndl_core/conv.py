@@ -26,6 +26,7 @@ The two learn the same networks; only pictures of learned filters appear
 rotated by 180 degrees.
 """
 
+import functools
 import sys
 
 import numpy as np
@@ -332,6 +333,7 @@ class ConvPoolLayer:
         return nabla_x, {"w": nabla_w, "b": nabla_b}
 
 
+@functools.cache
 def _ops(backend):
     """The module whose ``conv_pool_forward``/``backward`` run (this one or kernels)."""
     if backend == "numpy":

@@ -9,8 +9,8 @@ validation accuracy (ties go to the later epoch, as network3's ``>=`` does).
 
 Two backends, chosen in one place: ``"numpy"`` runs the readable references
 in float64 (what the page steps through, and what the tests trust);
-``"numba"`` runs the convolutional layers on the kernels of
-``nndl_core.kernels.conv`` and everything in float32 (the fast path).
+``"numba"`` runs every layer on the kernels of ``nndl_core.kernels.conv``,
+in float32, on one core (the fast path).
 
 network3's quirks, reproduced on purpose and switchable:
 
@@ -103,8 +103,7 @@ class Network3:
         a, caches = self._input(images), []
         for l, layer in enumerate(self.layers):  # noqa: E741 (the book's l)
             if layer.kind == "columns" and a.ndim == 4:
-                # feature maps -> columns (contiguous: BLAS is slow on the view)
-                a = np.ascontiguousarray(a.reshape(len(a), -1).T)
+                a = a.reshape(len(a), -1).T  # feature maps -> columns (a view)
             mask = None if masks is None else masks[l]
             a, cache = layer.forward(a, self.backend, mask)
             caches.append(cache)
@@ -209,13 +208,19 @@ class Network3:
         checkpoint : path, optional
             A folder where the state is saved after every epoch; if it
             already holds a checkpoint of this run, training resumes there.
-            See :mod:`nndl_core.convnet_checkpoint`.
+            See :mod:`nndl_core.convnet_checkpoint` (and its ``listening``,
+            which hears every call's epochs and resumes).
 
         Returns
         -------
         ConvHistory
         """
-        from .convnet_checkpoint import ConvHistory, load_checkpoint, save_checkpoint
+        from .convnet_checkpoint import (
+            ConvHistory,
+            active_listener,
+            load_checkpoint,
+            save_checkpoint,
+        )
 
         images, labels = (
             np.asarray(training_data[0], self.dtype),
@@ -238,11 +243,14 @@ class Network3:
             shuffle=shuffle,
             seed=seed,
         )
+        listener = active_listener()  # convnet_checkpoint.listening (the CLI)
         if checkpoint is not None:
             state = load_checkpoint(checkpoint, self, config)
             if state is not None:
                 history, start_epoch = state["history"], state["epoch"]
                 rng.bit_generator.state = state["rng_state"]
+                if listener is not None:
+                    listener.resumed(start_epoch, epochs, checkpoint)
         for epoch in range(start_epoch, epochs):
             start = time.perf_counter()
             order = rng.permutation(n) if shuffle else np.arange(n)
@@ -254,6 +262,8 @@ class Network3:
             history.record(self.accuracy(validation_data), self.accuracy(test_data))
             if checkpoint is not None:
                 save_checkpoint(checkpoint, self, config, history, epoch + 1, rng)
+            if listener is not None:
+                listener.epoch_done(epoch, epochs, history, checkpoint)
             if callback is not None:
                 callback(epoch, history)
         return history

@@ -4,8 +4,20 @@ Used in chap6 (long runs, and problem pb.8 "save and load networks").
 Everything is JSON (architecture, history, the random generator's state)
 plus one ``.npz`` of parameters; nothing is pickled, so a checkpoint can be
 read by any program and loading one cannot run code.
+
+A checkpoint survives a kill at any moment: the parameters of epoch ``k``
+go to a new file ``params-k.npz`` first, then ``state.json`` is replaced in
+one step (write, then rename) and names that file; older parameter files
+are deleted last. So ``state.json`` always names a complete file.
+
+Inside :func:`listening`, every :meth:`~nndl_core.convnet.Network3.SGD`
+call reports its epochs and resumes to callbacks that its caller never
+passed: that is how ``nndl run ch6.NAME`` prints each epoch's accuracies
+and says "resuming from epoch k of N".
 """
 
+import contextlib
+import contextvars
 import json
 import os
 import tempfile
@@ -19,7 +31,10 @@ from .layers import FullyConnectedLayer, SoftmaxLayer
 
 __all__ = [
     "ConvHistory",
+    "TrainingListener",
+    "active_listener",
     "build_layers",
+    "listening",
     "layer_specs",
     "load_checkpoint",
     "load_network",
@@ -171,17 +186,22 @@ def save_checkpoint(folder, net, config, history, epoch, rng):
     """Save everything needed to resume after ``epoch`` epochs."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    _save_params(net, folder / "params.npz")
+    params = f"params-{epoch}.npz"
+    _save_params(net, folder / params)
     state = {
         "config": config,
         "layers": layer_specs(net.layers),
         "epoch": epoch,
+        "params": params,
         "history": history.to_dict(),
         "rng_state": rng.bit_generator.state,
     }
     _write_atomic(
         folder / "state.json", lambda tmp: Path(tmp).write_text(json.dumps(state))
     )
+    for old in folder.glob("params-*.npz"):  # only now: state.json names the new one
+        if old.name != params:
+            old.unlink()
 
 
 def load_checkpoint(folder, net, config):
@@ -201,6 +221,70 @@ def load_checkpoint(folder, net, config):
             f"the checkpoint in {folder} is from a different run; delete it or "
             "choose another folder"
         )
-    _load_params(net, Path(folder) / "params.npz")
+    _load_params(net, Path(folder) / state.get("params", "params.npz"))
     state["history"] = ConvHistory.from_dict(state["history"])
     return state
+
+
+# --- listening to a training from outside ---------------------------------------
+
+_LISTENER = contextvars.ContextVar("nndl_training_listener", default=None)
+
+
+@dataclass(frozen=True)
+class TrainingListener:
+    """Callbacks that hear every :meth:`~nndl_core.convnet.Network3.SGD` call.
+
+    Attributes
+    ----------
+    on_resume : callable or None
+        ``on_resume(epoch, epochs, folder)`` when a call resumes from the
+        checkpoint in ``folder`` after ``epoch`` of its ``epochs`` epochs.
+    on_epoch : callable or None
+        ``on_epoch(epoch, epochs, history, folder)`` after each epoch is
+        trained, scored and (if ``folder`` is not None) saved; ``epoch``
+        counts from 0, as in ``SGD``'s callback.
+    """
+
+    on_resume: object = None
+    on_epoch: object = None
+
+    def resumed(self, epoch, epochs, folder):
+        """Call ``on_resume``, if any."""
+        if self.on_resume is not None:
+            self.on_resume(epoch, epochs, folder)
+
+    def epoch_done(self, epoch, epochs, history, folder):
+        """Call ``on_epoch``, if any."""
+        if self.on_epoch is not None:
+            self.on_epoch(epoch, epochs, history, folder)
+
+
+@contextlib.contextmanager
+def listening(on_resume=None, on_epoch=None):
+    """Inside this block, every ``Network3.SGD`` call reports to these callbacks.
+
+    The CLI uses it to print each epoch's accuracies of an experiment whose
+    code it cannot change, and to say when a run resumes from a checkpoint.
+    The listener lives in a context variable, so nested blocks and threads
+    do not see each other's.
+
+    Examples
+    --------
+    >>> with listening(on_epoch=print) as listener:
+    ...     active_listener() is listener
+    True
+    >>> active_listener() is None
+    True
+    """
+    listener = TrainingListener(on_resume, on_epoch)
+    token = _LISTENER.set(listener)
+    try:
+        yield listener
+    finally:
+        _LISTENER.reset(token)
+
+
+def active_listener():
+    """The :class:`TrainingListener` of the enclosing :func:`listening`, or None."""
+    return _LISTENER.get()

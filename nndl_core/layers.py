@@ -6,7 +6,9 @@ Used in chap6, where networks are stacks of layers: :class:`ConvPoolLayer`
 
 Each layer follows PyTorch's split: a thin class holds the parameters, and
 its ``forward`` is one line calling a pure function of this module that a
-reader can study (and a test can check) on its own.
+reader can study (and a test can check) on its own. With
+``backend="numba"`` the same call runs the function of the same name in
+``nndl_core.kernels.conv``, tested equal to this one.
 
 Conventions (as in ``network.py``): weights are ``(n_out, n_in)`` and inside
 these layers examples are *columns*, so ``z = w @ a + b`` reads like eq.
@@ -17,6 +19,9 @@ of a layer is kept with probability ``1 - p_drop`` (multiplied by a 0/1 mask
 the caller draws) and nothing is rescaled; at evaluation time every input is
 used and ``w @ a`` is scaled by ``1 - p_drop`` instead.
 """
+
+import functools
+import sys
 
 import numpy as np
 
@@ -128,7 +133,7 @@ def fully_connected_forward(x, w, b, activation, p_drop=0.0, mask=None):
     return a, (x_used, a, mask)
 
 
-def fully_connected_backward(delta_a, cache, w, activation):
+def fully_connected_backward(delta_a, cache, w, activation, need_input_grad=True):
     r"""BP2-BP4 for a dense layer, summed over the batch's columns.
 
     :math:`\delta = \partial C/\partial a \odot \mathrm{act}'(z)`;
@@ -137,29 +142,22 @@ def fully_connected_backward(delta_a, cache, w, activation):
 
     Returns
     -------
-    nabla_x : ndarray of shape (n_in, m)
+    nabla_x : ndarray of shape (n_in, m), or None
+        None when ``need_input_grad`` is False (a first layer).
     grads : dict with ``"w"`` (n_out, n_in) and ``"b"`` (n_out, 1)
     """
     x_used, a, mask = cache
     delta = delta_a * activation_prime_from_output(activation, a)
-    return _backward_dense(delta, x_used, w, mask)
+    return _backward_dense(delta, x_used, w, mask, need_input_grad)
 
 
-def _backward_dense(delta, x_used, w, mask):
-    nabla_w = _product(delta, x_used.T)  # BP4, summed over the batch
+def _backward_dense(delta, x_used, w, mask, need_input_grad):
+    nabla_w = delta @ x_used.T  # BP4, summed over the batch
     nabla_b = delta.sum(axis=1, keepdims=True)  # BP3
-    nabla_x = _masked(_product(delta.T, w).T, mask)  # BP2 (w.T @ delta) without act'
+    if not need_input_grad:
+        return None, {"w": nabla_w, "b": nabla_b}
+    nabla_x = _masked(w.T @ delta, mask)  # BP2 before act' (the layer below has it)
     return nabla_x, {"w": nabla_w, "b": nabla_b}
-
-
-def _product(a, b):
-    """``a @ b`` with both operands copied to row-major order first.
-
-    Mathematically just ``a @ b``. On our CPU, OpenBLAS's float32 product
-    with a transposed operand ran up to 10 times slower than with
-    contiguous copies, and the copies are cheap.
-    """
-    return np.ascontiguousarray(a) @ np.ascontiguousarray(b)
 
 
 def softmax_forward(x, w, b, p_drop=0.0, mask=None):
@@ -173,7 +171,7 @@ def softmax_forward(x, w, b, p_drop=0.0, mask=None):
     return a, (x_used, a, mask)
 
 
-def softmax_backward(labels, cache, w):
+def softmax_backward(labels, cache, w, need_input_grad=True):
     r"""Backprop from the log-likelihood cost: :math:`\delta^L = a^L - y` (eq. 84).
 
     Parameters
@@ -184,13 +182,13 @@ def softmax_backward(labels, cache, w):
 
     Returns
     -------
-    nabla_x : ndarray of shape (n_in, m)
+    nabla_x : ndarray of shape (n_in, m), or None (``need_input_grad`` False)
     grads : dict with ``"w"`` and ``"b"``, summed over the batch
     """
     x_used, a, mask = cache
     delta = a.copy()
     delta[labels, np.arange(len(labels))] -= 1  # a - y with y one-hot
-    return _backward_dense(delta, x_used, w, mask)
+    return _backward_dense(delta, x_used, w, mask, need_input_grad)
 
 
 def _dense_init(rng, n_in, n_out, init):
@@ -266,13 +264,15 @@ class FullyConnectedLayer:
 
     def forward(self, x, backend="numpy", mask=None):
         """``(a, cache)``; ``mask`` is the dropout keep-mask (None: evaluation)."""
-        return fully_connected_forward(
+        return _ops(backend).fully_connected_forward(
             x, self.w, self.b, self.activation, self.p_drop, mask
         )
 
     def backward(self, delta_a, cache, backend="numpy", need_input_grad=True):
         """``(nabla_x, {"w": nabla_w, "b": nabla_b})`` summed over the batch."""
-        return fully_connected_backward(delta_a, cache, self.w, self.activation)
+        return _ops(backend).fully_connected_backward(
+            delta_a, cache, self.w, self.activation, need_input_grad
+        )
 
 
 class SoftmaxLayer:
@@ -332,8 +332,28 @@ class SoftmaxLayer:
 
     def forward(self, x, backend="numpy", mask=None):
         """``(a, cache)``: class probabilities, one column per example."""
-        return softmax_forward(x, self.w, self.b, self.p_drop, mask)
+        return _ops(backend).softmax_forward(x, self.w, self.b, self.p_drop, mask)
 
     def backward(self, labels, cache, backend="numpy", need_input_grad=True):
         """Gradients of the summed log-likelihood for integer ``labels``."""
-        return softmax_backward(labels, cache, self.w)
+        return _ops(backend).softmax_backward(labels, cache, self.w, need_input_grad)
+
+
+@functools.cache
+def _ops(backend):
+    """The module whose dense forward/backward functions run (this one or kernels).
+
+    ``"numba"`` runs the products in :mod:`nndl_core.kernels.conv` on one
+    core. Not for speed alone: OpenBLAS hands a product as small as
+    (100 x 2880) @ (2880 x 10) to two threads, and on a busy two-core
+    machine their hand-offs made such a product 40 times slower than on one
+    thread (a chapter-6 network with one conv layer trained 5 to 10 times
+    slower per mini-batch than one with two).
+    """
+    if backend == "numpy":
+        return sys.modules[__name__]
+    if backend == "numba":
+        from .kernels import conv  # imported on first use: compiling takes time
+
+        return conv
+    raise ValueError(f"backend must be 'numpy' or 'numba', got {backend!r}")

@@ -1,12 +1,19 @@
 """Network3: whole-network gradient check, backends agree, SGD semantics,
 checkpoint and resume, ensembles."""
 
+import json
+
 import numpy as np
 import pytest
 
 from nndl_core.conv import ConvPoolLayer
 from nndl_core.convnet import Network3, ensemble_predict
-from nndl_core.convnet_checkpoint import ConvHistory, load_network, save_network
+from nndl_core.convnet_checkpoint import (
+    ConvHistory,
+    listening,
+    load_network,
+    save_network,
+)
 from nndl_core.layers import FullyConnectedLayer, SoftmaxLayer, log_likelihood
 
 
@@ -160,3 +167,46 @@ def test_ensemble_takes_the_plurality_vote():
 def test_layers_must_chain():
     with pytest.raises(ValueError, match="expects"):
         Network3([FullyConnectedLayer(784, 30), SoftmaxLayer(20, 10)])
+
+
+def test_a_checkpoint_names_a_complete_parameter_file(tmp_path, rng):
+    """``state.json`` is replaced last, so a kill at any moment leaves a pair
+    that belongs together; older parameter files are removed after it."""
+    train = _data(rng, 12)
+    net = Network3(tiny_layers(), seed=0)
+    net.SGD(train, 2, 4, 0.1, train, train, checkpoint=tmp_path)
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["epoch"] == 2 and state["params"] == "params-2.npz"
+    assert sorted(p.name for p in tmp_path.glob("params-*.npz")) == ["params-2.npz"]
+
+
+def test_listening_hears_every_epoch_and_every_resume(tmp_path, rng):
+    train = _data(rng, 12)
+    heard = []
+
+    def on_epoch(epoch, epochs, history, folder):
+        heard.append(("epoch", epoch, epochs, history.epochs, folder))
+
+    def on_resume(epoch, epochs, folder):
+        heard.append(("resume", epoch, epochs, folder))
+
+    with listening(on_resume, on_epoch):
+        Network3(tiny_layers(), seed=0).SGD(train, 1, 4, 0.1, train, train)
+        assert heard == [("epoch", 0, 1, 1, None)]
+        heard.clear()
+        net = Network3(tiny_layers(), seed=0)
+        net.SGD(train, 1, 4, 0.1, train, train, checkpoint=tmp_path)
+        Network3(tiny_layers(), seed=0).SGD(
+            train, 2, 4, 0.1, train, train, checkpoint=tmp_path / "two"
+        )
+    assert heard[0] == ("epoch", 0, 1, 1, tmp_path)
+    heard.clear()
+    with listening(on_resume, on_epoch):
+        resumed = Network3(tiny_layers(), seed=0)
+        resumed.SGD(train, 1, 4, 0.1, train, train, checkpoint=tmp_path)
+    assert heard == [("resume", 1, 1, tmp_path)]  # nothing left to train
+    for a, e in zip(resumed.layers, net.layers, strict=True):
+        np.testing.assert_array_equal(a.w, e.w)
+    heard.clear()
+    Network3(tiny_layers(), seed=0).SGD(train, 1, 4, 0.1, train, train)
+    assert heard == []  # outside the block nobody listens

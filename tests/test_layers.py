@@ -1,6 +1,7 @@
 """Dense and softmax layers: worked examples, dropout semantics, gradients."""
 
 import numpy as np
+import pytest
 
 from nndl_core import layers
 
@@ -83,3 +84,25 @@ def test_network3_initialisation_quirk_and_fix():
     soft = layers.SoftmaxLayer(100, 10)
     soft.initialize(np.random.default_rng(0))
     assert not soft.w.any() and not soft.b.any()
+
+
+def test_a_first_layer_skips_its_input_gradient(rng):
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((5, 4)), np.ones((5, 1))
+    a, cache = layers.fully_connected_forward(x, w, b, "tanh")
+    delta_a = rng.standard_normal(a.shape)
+    full_x, full = layers.fully_connected_backward(delta_a, cache, w, "tanh")
+    none_x, grads = layers.fully_connected_backward(delta_a, cache, w, "tanh", False)
+    assert none_x is None and full_x.shape == x.shape
+    np.testing.assert_array_equal(grads["w"], full["w"])
+    np.testing.assert_array_equal(grads["b"], full["b"])
+    _, cache = layers.softmax_forward(x, w, b)
+    assert layers.softmax_backward(np.array([0, 1, 4]), cache, w, False)[0] is None
+
+
+def test_layers_choose_their_backend_in_one_place():
+    layer = layers.FullyConnectedLayer(3, 2)
+    layer.initialize(np.random.default_rng(0))
+    a, _ = layer.forward(np.ones((3, 2)), backend="numba")
+    np.testing.assert_allclose(a, layer.forward(np.ones((3, 2)))[0], rtol=1e-12)
+    with pytest.raises(ValueError, match="backend"):
+        layer.forward(np.ones((3, 2)), backend="cuda")
