@@ -6,7 +6,8 @@ The network is the one of the book's final runs: conv 5x5x20 + max-pool 2x2
 with mini-batches of 10, eta = 0.03, lmbda = 0.1 (network3's L2 scaling).
 
 * ``"numba"``: :class:`nndl_core.convnet.Network3` with ``backend="numba"``
-  (float32, every layer on the kernels of ``nndl_core.kernels.conv``);
+  (float32, every layer on the kernels of ``nndl_core.kernels.conv`` and
+  ``nndl_core.kernels.layers``);
 * ``"torch"``: the same network, initialisation, mini-batches and update in
   PyTorch on the CPU (float32), measured only if ``import torch`` works,
   otherwise reported as skipped with the reason. It runs on

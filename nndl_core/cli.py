@@ -270,6 +270,7 @@ def _bench(args):
 
     results = run_dense_benchmark(
         training,
+        network="ch3" if args.network == "dense-ch3" else "ch1",
         epochs=args.epochs,
         backends=tuple((args.backends or "numba,numpy,torch").split(",")),
         torch_threads=args.torch_threads,
@@ -309,9 +310,10 @@ def build_parser():
     p = sub.add_parser("bench", help="seconds per epoch: Numba vs NumPy (vs PyTorch)")
     p.add_argument(
         "--network",
-        choices=("dense", "conv"),
+        choices=("dense", "dense-ch3", "conv"),
         default="dense",
-        help="dense: chapter 1's [784, 30, 10]; conv: chapter 6's book network",
+        help="dense: chapter 1's [784, 30, 10]; dense-ch3: chapter 3's "
+        "[784, 100, 10] (cross-entropy, L2); conv: chapter 6's book network",
     )
     p.add_argument("--epochs", type=int, default=3, help="dense: timed epochs")
     p.add_argument(

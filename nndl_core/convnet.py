@@ -9,7 +9,8 @@ validation accuracy (ties go to the later epoch, as network3's ``>=`` does).
 
 Two backends, chosen in one place: ``"numpy"`` runs the readable references
 in float64 (what the page steps through, and what the tests trust);
-``"numba"`` runs every layer on the kernels of ``nndl_core.kernels.conv``,
+``"numba"`` runs every layer on the kernels of ``nndl_core.kernels.conv``
+and ``nndl_core.kernels.layers``,
 in float32, on one core (the fast path).
 
 network3's quirks, reproduced on purpose and switchable:

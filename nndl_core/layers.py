@@ -8,7 +8,7 @@ Each layer follows PyTorch's split: a thin class holds the parameters, and
 its ``forward`` is one line calling a pure function of this module that a
 reader can study (and a test can check) on its own. With
 ``backend="numba"`` the same call runs the function of the same name in
-``nndl_core.kernels.conv``, tested equal to this one.
+``nndl_core.kernels.layers``, tested equal to this one.
 
 Conventions (as in ``network.py``): weights are ``(n_out, n_in)`` and inside
 these layers examples are *columns*, so ``z = w @ a + b`` reads like eq.
@@ -343,7 +343,7 @@ class SoftmaxLayer:
 def _ops(backend):
     """The module whose dense forward/backward functions run (this one or kernels).
 
-    ``"numba"`` runs the products in :mod:`nndl_core.kernels.conv` on one
+    ``"numba"`` runs the products in :mod:`nndl_core.kernels.layers` on one
     core. Not for speed alone: OpenBLAS hands a product as small as
     (100 x 2880) @ (2880 x 10) to two threads, and on a busy two-core
     machine their hand-offs made such a product 40 times slower than on one
@@ -353,7 +353,7 @@ def _ops(backend):
     if backend == "numpy":
         return sys.modules[__name__]
     if backend == "numba":
-        from .kernels import conv  # imported on first use: compiling takes time
+        from .kernels import layers  # imported on first use: compiling takes time
 
-        return conv
+        return layers
     raise ValueError(f"backend must be 'numpy' or 'numba', got {backend!r}")

@@ -48,7 +48,7 @@ class Network:
         The hidden neurons (chapter 3). Output neurons are sigmoid, or
         softmax when the cost says so (``cost.output_activation``, as for
         :class:`~nndl_core.costs.LogLikelihoodCost`). The numba backend
-        runs sigmoid networks only.
+        runs all of them, with the costs of :mod:`nndl_core.costs`.
 
     Attributes
     ----------
@@ -97,15 +97,11 @@ class Network:
             )
         self.activation = activation
         self.output_activation = getattr(cost, "output_activation", "sigmoid")
-        if backend == "numba" and (activation, self.output_activation) != (
-            "sigmoid",
-            "sigmoid",
-        ):
-            raise ValueError(
-                "the numba backend runs sigmoid neurons only; use backend='numpy' "
-                f"for {activation} hidden and {self.output_activation} output neurons"
-            )
         self.weights, self.biases = INITIALIZERS[initializer](self.sizes, rng)
+        if backend == "numba":
+            from .kernels import dense  # fail now, not at the first epoch
+
+            dense.check_supported(self)
 
     def activate(self, l, z):  # noqa: E741 (book's l)
         """Activation of weight layer ``l`` (hidden neurons, or the output layer)."""
@@ -233,6 +229,10 @@ class Network:
         images, labels = as_dataset(training_data, self.sizes[0], "training_data")
         if test_data is not None:
             test_data = as_dataset(test_data, self.sizes[0], "test_data")
+        if self.backend == "numba":
+            from .kernels import dense
+
+            images = dense.to_sparse(images)  # once: every image's nonzero pixels
         rng = np.random.default_rng(seed)
         history = History(n_evaluation=0 if test_data is None else len(test_data[1]))
         for epoch in range(epochs):
@@ -249,13 +249,17 @@ class Network:
         return history
 
     def _train_epoch(self, images, labels, mini_batch_size, eta, rng, lmbda=0.0):
-        """One pass over the shuffled training data, on the chosen backend."""
-        order, slices = minibatch_slices(len(images), mini_batch_size, rng)
-        n = len(images)
-        if self.backend == "numba":
-            from .kernels import dense  # imported on first use: compiling takes time
+        """One pass over the shuffled training data, on the chosen backend.
 
-            dense.train_epoch(
+        On the numba backend ``images`` may also be the sparse form that
+        :meth:`SGD` makes once per run (``kernels.dense.to_sparse``).
+        """
+        n = len(labels)
+        order, slices = minibatch_slices(n, mini_batch_size, rng)
+        if self.backend == "numba":
+            from .kernels import dense_sgd  # imported on first use (Numba)
+
+            dense_sgd.train_epoch(
                 self, images, labels, order, mini_batch_size, eta, lmbda, n
             )
             return

@@ -1,9 +1,11 @@
 """Regularization for chapter 3: L2 and L1 penalties, dropout, momentum steps.
 
 Used in chap3 (through :func:`nndl_core.trainer.train`). Each function is the
-readable reference for one idea; the numba kernels implement L2 only (see
-``nndl_core.kernels.dense``), so runs with L1, dropout or momentum take
-the NumPy path.
+readable reference for one idea, and the NumPy backend runs it. The numba
+backend runs the same ideas compiled (``nndl_core.kernels.dense_sgd``), and
+its tests hold it to these functions: the same L2 and L1 steps, the same
+momentum update, and dropout with the very masks :func:`dropout_backprop`
+would draw from the same generator.
 """
 
 import numpy as np

@@ -4,9 +4,13 @@ Used in chap3 onwards. :func:`train` runs mini-batch SGD on a
 :class:`~nndl_core.network.Network` with the four monitors of the book
 (cost and accuracy on the training and evaluation data), L2 or L1
 regularization, dropout, momentum, early stopping and a learning-rate
-schedule. Plain SGD with L2 on a sigmoid network is what the numba kernels
-implement, so with ``backend="numba"`` those runs use them; every other
-setting takes the readable NumPy path in :mod:`nndl_core.regularization`.
+schedule. On a network with ``backend="numpy"`` each mini-batch goes through
+the readable reference :func:`nndl_core.regularization.sgd_step`; with
+``backend="numba"`` each epoch is one compiled call
+(``nndl_core.kernels.dense_sgd.train_epoch``), tested equal to that
+reference for every option: L2 or L1, dropout (the same masks, drawn from
+the same generator), momentum, and sigmoid, tanh or ReLU hidden neurons with
+sigmoid or softmax outputs.
 """
 
 import time
@@ -55,10 +59,6 @@ def total_cost(net, data, lmbda=0.0, n=None, regularization="l2"):
 def accuracy(net, data):
     """Number of examples of ``data`` classified correctly."""
     return net.evaluate(data)
-
-
-def _uses_kernel(net, regularization, dropout, mu):
-    return net.backend == "numba" and regularization == "l2" and not dropout and not mu
 
 
 def train(
@@ -132,6 +132,11 @@ def train(
         )
     images, labels = as_dataset(training_data, net.sizes[0], "training_data")
     n = len(labels)
+    epoch_data = images
+    if net.backend == "numba":
+        from .kernels import dense  # imported on first use: compiling takes time
+
+        epoch_data = dense.to_sparse(images)  # once: every image's nonzero pixels
     if evaluation_data is not None:
         evaluation_data = as_dataset(evaluation_data, net.sizes[0], "evaluation_data")
     rng = np.random.default_rng(seed)
@@ -151,14 +156,15 @@ def train(
         eta = schedule.start(eta)
     for epoch in range(epochs):
         start = time.perf_counter()
-        if _uses_kernel(net, regularization, dropout, mu):
-            net._train_epoch(images, labels, mini_batch_size, eta, rng, lmbda)
-        else:
-            order, slices = minibatch_slices(n, mini_batch_size, rng)
-            for lo, hi in slices:
-                idx = order[lo:hi]
-                y = one_hot(labels[idx], net.sizes[-1])
-                sgd_step(net, images[idx].T, y, eta, options, velocities, mask_rng)
+        _epoch(
+            net,
+            (epoch_data, labels),
+            mini_batch_size,
+            eta,
+            options,
+            velocities,
+            (rng, mask_rng),
+        )
         history.seconds.append(time.perf_counter() - start)
         history.eta.append(eta)
         check_finite(net.weights, net.biases, epoch, eta)
@@ -176,6 +182,36 @@ def train(
                 history.stopped = "learning rate fell to its floor"
                 break
     return history
+
+
+def _epoch(net, training, mini_batch_size, eta, options, velocities, rngs):
+    """One epoch: shuffle with ``rngs[0]``, dropout masks from ``rngs[1]``.
+
+    The numba path consumes both generators exactly as the NumPy path does,
+    so the two see the same mini-batches and the same masks.
+    """
+    images, labels = training
+    rng, mask_rng = rngs
+    order, slices = minibatch_slices(len(labels), mini_batch_size, rng)
+    if net.backend == "numba":
+        from .kernels import dense_sgd
+
+        dense_sgd.train_epoch(  # options: lmbda, n, regularization, dropout, mu
+            net,
+            images,
+            labels,
+            order,
+            mini_batch_size,
+            eta,
+            velocities=velocities,
+            rng=mask_rng,
+            **options,
+        )
+        return
+    for lo, hi in slices:
+        idx = order[lo:hi]
+        y = one_hot(labels[idx], net.sizes[-1])
+        sgd_step(net, images[idx].T, y, eta, options, velocities, mask_rng)
 
 
 def _record(net, history, monitor, training, evaluation, options):

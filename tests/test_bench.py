@@ -1,9 +1,17 @@
-"""Smoke test of ``nndl_core.bench`` on tiny data: structure, not speed."""
+"""Smoke test of ``nndl_core.bench`` on tiny data: structure and counts, not speed."""
 
 import numpy as np
 import pytest
 
-from nndl_core.bench import BACKENDS, format_table, run_dense_benchmark
+from nndl_core.bench import (
+    BACKENDS,
+    NETWORKS,
+    arithmetic_bound,
+    flops_per_epoch,
+    format_table,
+    measure_peak_flops,
+    run_dense_benchmark,
+)
 from nndl_core.data import Dataset
 
 
@@ -14,12 +22,16 @@ def tiny_training(rng):
     return Dataset(images, rng.integers(0, 4, 23))
 
 
-def test_every_backend_is_timed_or_skipped_with_a_reason(tiny_training):
+@pytest.mark.parametrize("network", sorted(NETWORKS))
+def test_every_backend_is_timed_or_skipped_with_a_reason(tiny_training, network):
     results = run_dense_benchmark(
-        tiny_training, sizes=(12, 5, 4), mini_batch_size=5, epochs=2
+        tiny_training, network=network, sizes=(12, 5, 4), mini_batch_size=5, epochs=2
     )
-    assert results["config"]["n_training"] == 23
-    assert results["config"]["epochs"] == 2
+    config = results["config"]
+    assert config["n_training"] == 23 and config["epochs"] == 2
+    assert config["network"] == network and config["sizes"] == [12, 5, 4]
+    assert config["cost"] == NETWORKS[network]["cost"]
+    assert config["lmbda"] == NETWORKS[network]["lmbda"]
     assert list(results["backends"]) == list(BACKENDS)
     for name, result in results["backends"].items():
         if result["status"] == "skipped":
@@ -31,24 +43,47 @@ def test_every_backend_is_timed_or_skipped_with_a_reason(tiny_training):
         assert result["seconds_per_epoch"] == np.median(result["epoch_seconds"])
         assert result["warmup_epoch_seconds"] > 0
         assert results["ratios"][name] > 0
+        assert 0.0 <= result["training_accuracy"] <= 1.0
     assert results["ratios"]["numba"] == 1.0
     jit = results["backends"]["numba"]["jit"]
     assert jit["first_call_seconds"] > 0 and jit["warm_call_seconds"] > 0
-    assert jit["warmup_seconds"] >= 0 and jit["source"]
-    for result in results["backends"].values():
-        if result["status"] == "ok":
-            assert 0.0 <= result["training_accuracy"] <= 1.0
+    assert jit["warmup_seconds"] >= 0 and jit["source"] and jit["sparse_seconds"] > 0
+    bound = results["bound"]
+    numba = results["backends"]["numba"]["seconds_per_epoch"]
+    assert bound["numba_vs_dense"] == pytest.approx(numba / bound["dense_seconds"])
+    assert bound["numba_vs_sparse"] == pytest.approx(numba / bound["sparse_seconds"])
 
 
-def test_the_table_names_every_backend(tiny_training):
+def test_torch_trains_the_same_network_as_numpy(tiny_training):
+    pytest.importorskip("torch")
+    # Same initial weights, shuffles, cost and L2 update: after one epoch at a
+    # small learning rate the two agree closely (float64 both, different sums).
     results = run_dense_benchmark(
-        tiny_training, sizes=(12, 5, 4), mini_batch_size=5, epochs=1
+        tiny_training,
+        network="ch3",
+        sizes=(12, 5, 4),
+        mini_batch_size=5,
+        epochs=1,
+        backends=("numpy", "torch"),
+        bound=False,
+    )
+    accuracies = {
+        name: r["training_accuracy"] for name, r in results["backends"].items()
+    }
+    assert accuracies["torch"] == accuracies["numpy"]
+    assert results["backends"]["torch"]["threads"] == 1
+
+
+def test_the_table_names_every_backend_and_the_bound(tiny_training):
+    results = run_dense_benchmark(
+        tiny_training, network="ch3", sizes=(12, 5, 4), mini_batch_size=5, epochs=1
     )
     table = format_table(results)
-    assert isinstance(table, str)
     for name in BACKENDS:
         assert name in table
-    assert "s/epoch" in table
+    assert "s/epoch" in table and "L2 lmbda 5.0" in table
+    assert "Arithmetic bound at" in table and "numba takes" in table
+    assert "zero pixels skipped" in table
 
 
 def test_one_backend_alone_has_no_ratio_to_numba(tiny_training):
@@ -57,13 +92,50 @@ def test_one_backend_alone_has_no_ratio_to_numba(tiny_training):
     )
     assert list(results["backends"]) == ["numpy"]
     assert results["ratios"] == {}
+    assert "numba_vs_dense" not in results["bound"]
     assert "numpy" in format_table(results)
 
 
 @pytest.mark.parametrize(
     "kwargs, message",
-    [({"backends": ("jax",)}, "jax"), ({"epochs": 0}, "epochs")],
+    [
+        ({"backends": ("jax",)}, "jax"),
+        ({"epochs": 0}, "epochs"),
+        ({"network": "ch9"}, "network"),
+        ({"depth": 3}, "overrides"),
+    ],
 )
 def test_bad_arguments_are_rejected(tiny_training, kwargs, message):
     with pytest.raises(ValueError, match=message):
         run_dense_benchmark(tiny_training, sizes=(12, 5, 4), **kwargs)
+
+
+def test_flops_count_every_product_by_hand():
+    # [3, 2, 1], 4 examples, mini-batches of 2, L2: per example the forward
+    # pass and BP4 cost 2*(6 + 2) each, BP2 into the hidden layer 2*2; each
+    # mini-batch's step costs 3 per weight (decay, scale, subtract), 2 per bias.
+    per_example = 2 * 2 * (6 + 2) + 2 * 2
+    per_batch = 3 * 8 + 2 * 3
+    assert (
+        flops_per_epoch([3, 2, 1], 4, 2, lmbda=1.0) == 4 * per_example + 2 * per_batch
+    )
+    assert flops_per_epoch([3, 2, 1], 4, 2) == 4 * per_example + 2 * (2 * 8 + 2 * 3)
+    # One nonzero input of three: the first layer's products shrink to 1 * 2;
+    # the fused step leaves L2's decay of every weight and the biases' step.
+    sparse = 4 * (2 * 2 * (2 + 2) + 2 * 2) + 2 * (8 + 2 * 3)
+    assert flops_per_epoch([3, 2, 1], 4, 2, lmbda=1.0, n_inputs=1) == sparse
+
+
+def test_the_bound_divides_the_flops_by_the_peak(tiny_training):
+    config = {"sizes": [12, 5, 4], "n_training": 23, "mini_batch_size": 5, "lmbda": 5.0}
+    bound = arithmetic_bound(tiny_training.images, config, peak_flops=1e9)
+    nonzero = np.count_nonzero(tiny_training.images) / 23
+    assert bound["nonzero_inputs"] == pytest.approx(nonzero)
+    assert bound["dense_seconds"] == bound["dense_flops"] / 1e9
+    assert bound["sparse_flops"] < bound["dense_flops"]
+    expected = flops_per_epoch([12, 5, 4], 23, 5, 5.0, n_inputs=nonzero)
+    assert bound["sparse_flops"] == pytest.approx(expected)
+
+
+def test_the_measured_peak_is_a_rate():
+    assert measure_peak_flops(repeats=1, n=1000) > 0

@@ -150,3 +150,15 @@ def test_reproduce_reports_epochs_and_resumes_too(
     out, err = capsys.readouterr()
     assert "ch6.conv1 seed 0: resuming from epoch 1 of 2" in err
     assert "ch6.conv1 seed 0: epoch 2/2, validation " in err and "ch6.conv1" in out
+
+
+def test_bench_dense_ch3_times_the_chapter_3_network(capsys, monkeypatch):
+    from nndl_core import data
+
+    load_mnist = data.load_mnist
+    monkeypatch.setattr(data, "load_mnist", lambda *a, **k: load_mnist(subset=True))
+    command = ["bench", "--network", "dense-ch3", "--epochs", "1"]
+    assert cli.main([*command, "--backends", "numba"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Network [784, 100, 10], cross_entropy cost, L2 lmbda 5.0")
+    assert "\nnumba " in out

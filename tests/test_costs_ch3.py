@@ -68,8 +68,12 @@ def test_backprop_matches_finite_differences(cost, activation):
         assert np.isclose((up - down) / (2 * h), nabla_w[l][j, k], atol=1e-5)
 
 
-def test_numba_backend_refuses_other_neurons():
-    with pytest.raises(ValueError, match="numba"):
-        Network([4, 3, 2], backend="numba", activation="relu")
-    with pytest.raises(ValueError, match="numba"):
-        Network([4, 3, 2], backend="numba", cost=LogLikelihoodCost)
+def test_numba_backend_takes_chapter_3_options_and_refuses_unknown_costs():
+    Network([4, 3, 2], backend="numba", activation="relu")
+    Network([4, 3, 2], backend="numba", cost=LogLikelihoodCost)
+
+    class Hinge:
+        name = "hinge"
+
+    with pytest.raises(NotImplementedError, match="backend='numpy'"):
+        Network([4, 3, 2], backend="numba", cost=Hinge)

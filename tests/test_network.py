@@ -3,6 +3,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from nndl_core.activations import sigmoid
+from nndl_core.costs import CrossEntropyCost, LogLikelihoodCost
 from nndl_core.network import Network
 from nndl_core.training import TrainingDivergedError, check_finite, one_hot
 
@@ -146,3 +147,38 @@ def test_l2_is_the_same_on_both_backends(rng):
         assert_allclose(actual, expected, rtol=1e-12)
     with pytest.raises(ValueError, match="lmbda"):
         nets[0].SGD((images, labels), 1, 4, 0.7, lmbda=-1.0)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize(
+    "cost", [CrossEntropyCost, LogLikelihoodCost], ids=["ce", "ll"]
+)
+def test_sgd_is_the_same_on_both_backends_for_every_neuron(rng, activation, cost):
+    images, labels = rng.random((30, 5)), rng.integers(0, 3, 30)
+    images[images < 0.3] = 0.0
+    nets = [
+        Network(
+            [5, 4, 3],
+            seed=2,
+            cost=cost,
+            activation=activation,
+            backend=backend,
+            initializer="default",
+        )
+        for backend in ("numpy", "numba")
+    ]
+    for net in nets:
+        net.SGD((images, labels), 2, 4, 0.3, seed=3, lmbda=1.0)
+    for expected, actual in zip(
+        nets[0].weights + nets[0].biases, nets[1].weights + nets[1].biases
+    ):
+        assert_allclose(actual, expected, rtol=1e-12, atol=1e-14)
+
+
+def test_numba_backend_refuses_what_it_cannot_run():
+    class Hinge:
+        name = "hinge"
+
+    with pytest.raises(NotImplementedError, match="backend='numpy'"):
+        Network([4, 3, 2], cost=Hinge, backend="numba")
+    Network([4, 3, 2], cost=Hinge)  # the NumPy backend takes any cost

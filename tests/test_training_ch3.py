@@ -1,9 +1,10 @@
-"""Chapter 3's training loop: monitors, early stopping, schedule, momentum."""
+"""Chapter 3's training loop: monitors, early stopping, schedule, momentum, backends."""
 
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 
-from nndl_core.costs import CrossEntropyCost
+from nndl_core.costs import CrossEntropyCost, LogLikelihoodCost
 from nndl_core.network import Network
 from nndl_core.schedules import HalvingSchedule, no_improvement
 from nndl_core.trainer import MONITORS, train
@@ -100,3 +101,67 @@ def test_early_stopping_and_schedule():
 def test_needs_evaluation_data():
     with pytest.raises(ValueError, match="evaluation_data"):
         train(_net(), _data(), 1, 10, 0.5, early_stopping=3)
+
+
+# --- the numba backend trains as the NumPy one does ------------------------------
+
+BACKEND_OPTIONS = {
+    "plain": {},
+    "l2": {"lmbda": 2.0},
+    "l1": {"lmbda": 2.0, "regularization": "l1"},
+    "dropout": {"dropout": 0.3},
+    "momentum": {"mu": 0.7},
+    "all": {"lmbda": 1.0, "regularization": "l1", "dropout": 0.2, "mu": 0.5},
+}
+
+
+def _train_on(backend, options, activation, cost, seed):
+    x, y = _data(61, seed)  # 61: the last of the 9 mini-batches is short
+    x[x < 0.4] = 0.0  # zeros, like MNIST's background
+    net = Network(
+        [8, 7, 5, 3] if activation != "sigmoid" else [8, 6, 3],
+        seed=seed,
+        cost=cost,
+        activation=activation,
+        backend=backend,
+        initializer="default",
+    )
+    history = train(
+        net,
+        (x, (y + (x[:, 1] > 0.5)) % 3),
+        3,
+        7,
+        0.4,
+        seed=seed,
+        evaluation_data=_data(20, seed + 1),
+        monitor=MONITORS,
+        **options,
+    )
+    return net.weights + net.biases, history
+
+
+@pytest.mark.parametrize("option", sorted(BACKEND_OPTIONS))
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize(
+    "cost", [CrossEntropyCost, LogLikelihoodCost], ids=["ce", "ll"]
+)
+def test_numba_backend_trains_like_numpy(seed, option, activation, cost):
+    # Same seed: same initial weights, same shuffles, same dropout masks.
+    options = BACKEND_OPTIONS[option]
+    expected, expected_history = _train_on("numpy", options, activation, cost, seed)
+    actual, actual_history = _train_on("numba", options, activation, cost, seed)
+    for a, e in zip(actual, expected, strict=True):
+        assert_allclose(a, e, rtol=1e-12, atol=1e-12 * np.abs(e).max())
+    assert actual_history.evaluation_correct == expected_history.evaluation_correct
+    assert_allclose(
+        actual_history.training_cost, expected_history.training_cost, rtol=1e-10
+    )
+
+
+def test_numba_momentum_step_is_the_books_rule():
+    net = _net(backend="numba")
+    w0 = net.weights[0].copy()
+    x, y = _data(10)
+    nb, nw = net.backprop(x.T, np.eye(2)[:, y])
+    train(net, (x, y), 1, 10, 0.5, mu=0.5, seed=0, monitor=())
+    assert_allclose(net.weights[0], w0 - 0.5 * nw[0] / 10, rtol=1e-12)

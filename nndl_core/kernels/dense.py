@@ -1,12 +1,14 @@
-"""Numba kernels for the fully connected sigmoid network of chapters 1-3.
+"""Numba kernels for the fully connected networks of chapters 1-3 (and 5).
 
-Used by :class:`nndl_core.network.Network` with ``backend="numba"`` (chap1
-onwards; chap3's L2 regularization through ``lmbda``). Each kernel mirrors a
-piece of the readable reference in ``network.py``, and
-``tests/kernels/test_dense.py`` checks that they agree: :func:`feedforward`
-with ``Network.feedforward``, :func:`backprop` with ``Network.backprop``, and
-:func:`train_epoch` with an epoch of ``Network.SGD`` (``update_mini_batch``
-on consecutive slices of the shuffled order).
+Used by :class:`nndl_core.network.Network` with ``backend="numba"``:
+sigmoid, tanh or ReLU hidden neurons; sigmoid output neurons with the
+quadratic or cross-entropy cost, or softmax output neurons with the
+log-likelihood cost. Each kernel mirrors a piece of the readable reference,
+and ``tests/kernels/test_dense.py`` checks that they agree:
+:func:`feedforward` with ``Network.feedforward``, :func:`backprop` with
+``Network.backprop`` (and, given the same masks, with
+``regularization.dropout_backprop``). The training epochs built from these
+pieces live in :mod:`nndl_core.kernels.dense_sgd`.
 
 Layout
 ------
@@ -19,43 +21,21 @@ columns hold zeros that stay zero, so that loops along a row run in whole
 vector steps. Inside a mini-batch, examples are rows (``a`` of shape
 (m, width)), not columns as in ``network.py``.
 
-Why it is fast
---------------
+Sparse inputs
+-------------
 About 80% of MNIST's pixels are exactly 0.0, and a product with an exact zero
-adds nothing to a sum. So :func:`sparse_rows` lists each example's nonzero
-inputs, and only those are visited:
-
-* forward (eq. 25), ``z = b + sum_k a_k w_t[k]`` adds four rows ``w_t[k]``
-  per pass over ``z`` (:func:`dense_forward`);
-* backward, the gradient of each example goes straight into the weights,
-  ``w_t[k] -= (eta/m) a_k delta`` for its nonzero inputs ``k``
-  (:func:`dense_sgd_step`): rows of inputs that are zero in the whole
-  mini-batch are never touched, since their gradient is zero.
-
+adds nothing to a sum. So every layer sees its input as a list of nonzero
+entries per example, ``(starts, stops, indices, values)``: example ``e``'s
+nonzero inputs are ``indices[starts[e]:stops[e]]`` with values
+``values[starts[e]:stops[e]]``. For the input layer these lists point into
+:class:`SparseImages`, the compressed sparse rows of the whole data set,
+made once (:func:`to_sparse`); for a hidden layer they are listed per
+mini-batch from its activations (:func:`list_nonzero`, which also applies
+the dropout mask). The forward pass adds four rows ``w_t[k]`` per pass over
+``z`` (:func:`dense_forward`); the backward pass adds each example's
+gradient only to the rows of its nonzero inputs (:func:`dense_backward`).
 Both change only the order in which numbers are added, so the results agree
-with the reference to rounding (see the tests for the tolerances). One
-compiled call runs a whole epoch on one core, in a workspace of a few small
-arrays that stays in the CPU's caches; ``nndl_core.bench`` times it.
-
-Versions
---------
-Seconds of CPU time per epoch of [784, 30, 10] on the 50,000 MNIST training
-images, mini-batch 10, on the project's 2-core machine (shared with other
-jobs while measured; the NumPy reference took 0.50 there):
-
-1. One example at a time, gradient accumulated per row: 0.27.
-2. A mini-batch at a time, inputs regrouped by neuron (CSC) for forward and
-   backward, one row per pass over ``z``: 0.26.
-3. Four rows per pass over ``z``, rows padded to 8, gradient summed per
-   mini-batch (CSC), then a separate update of the touched rows: 0.23.
-4. (this file) Gradient applied per example without a ``nabla`` buffer,
-   two images scanned per pass, branch-free sigmoid: 0.17-0.18. Of that,
-   reading the 314 MB of images takes ~0.04, the first layer's forward
-   ~0.045 and its update ~0.035, the small layers and sigmoids the rest.
-
-Listing the nonzero pixels ahead on both cores (``prange``) was tried: on a
-busy two-core machine every parallel region waits for a descheduled thread,
-and the epoch took five times longer.
+with the reference to rounding (see the tests for the tolerances).
 """
 
 from collections import namedtuple
@@ -66,37 +46,59 @@ from numba import njit
 from ._options import NJIT_OPTIONS
 
 __all__ = [
+    "ACTIVATIONS",
+    "COSTS",
+    "FEEDFORWARD_CHUNK",
     "Layout",
+    "PAD",
+    "SparseImages",
     "Workspace",
     "backprop",
     "backprop_kernel",
+    "backpropagate",
+    "biases",
+    "block",
+    "check_supported",
+    "cost_code",
     "dense_backward",
     "dense_forward",
-    "dense_sgd_step",
     "feedforward",
     "feedforward_kernel",
+    "hidden_input",
+    "hidden_mask",
+    "input_rows",
+    "list_nonzero",
+    "make_workspace",
+    "mask_vector",
     "network_backward",
     "network_forward",
-    "network_sgd_step",
-    "nonzero_indices",
+    "output_delta",
     "pack",
-    "sparse_rows",
-    "train_epoch",
-    "train_epoch_kernel",
+    "pack_like",
+    "read_only",
+    "to_sparse",
     "unpack",
+    "weights_t",
 ]
 
-COSTS = {"quadratic": 0, "cross_entropy": 1}
+#: Codes of the costs the kernels know (``cost.name`` -> int).
+COSTS = {"quadratic": 0, "cross_entropy": 1, "log_likelihood": 2}
 QUADRATIC = COSTS["quadratic"]
+
+#: Codes of the neurons the kernels know (``Network.activation`` and
+#: ``Network.output_activation`` -> int).
+ACTIVATIONS = {"sigmoid": 0, "tanh": 1, "relu": 2, "softmax": 3}
+SIGMOID, TANH, RELU, SOFTMAX = (ACTIVATIONS[k] for k in ACTIVATIONS)
 
 FEEDFORWARD_CHUNK = 500  # examples per pass in feedforward_kernel
 
 PAD = 8  # rows of w_t, z and delta are padded to a multiple of 8 float64s
 
 Layout = namedtuple(
-    "Layout", ["sizes", "widths", "w_offsets", "b_offsets", "node_offsets"]
+    "Layout",
+    ["sizes", "widths", "w_offsets", "b_offsets", "node_offsets", "activations"],
 )
-Layout.__doc__ = """Where each layer lives in the flat buffers (int64 arrays).
+Layout.__doc__ = """The network's shape, and where each layer lives (int64 arrays).
 
 ``sizes`` (n_layers + 1,): neurons per layer, input first. ``widths``: the
 same rounded up to a multiple of ``PAD``. A weight layer's ``w_t`` has shape
@@ -104,93 +106,87 @@ same rounded up to a multiple of ``PAD``. A weight layer's ``w_t`` has shape
 columns are zero and stay zero (their deltas are zero), and they let every
 loop over a row run in whole vector steps with no scalar remainder.
 ``w_offsets[l]``, ``b_offsets[l]``: where ``w_t`` and ``b`` of weight layer
-``l`` start in ``params`` (and in ``nabla``, which has the same layout).
-``node_offsets[l]``: where neuron layer ``l`` starts in a vector holding one
-value per (padded) neuron; a workspace block of ``capacity`` rows for
-layer ``l`` starts at ``capacity * node_offsets[l]``.
+``l`` start in ``params`` (and in ``nabla`` and the velocities, which have
+the same layout). ``node_offsets[l]`` (``l >= 1``): where neuron layer ``l``
+starts in a vector holding one value per (padded) non-input neuron, so
+``node_offsets[1] == 0``; the input layer has no such place. A workspace
+block of ``capacity`` rows for layer ``l`` starts at
+``capacity * node_offsets[l]``, and a dropout mask for hidden layer ``l`` at
+``node_offsets[l]``. ``activations[l]``: the code (``ACTIVATIONS``) of weight
+layer ``l``'s neurons.
 """
 
 Workspace = namedtuple(
     "Workspace",
-    [
-        "activations",
-        "deltas",
-        "nonzero",
-        "nonzero_values",
-        "n_nonzero",
-        "all_rows",
-    ],
+    ["activations", "deltas", "indices", "values", "starts", "stops", "scales"],
 )
 Workspace.__doc__ = """Scratch arrays for mini-batches of up to ``capacity`` examples.
 
 ``activations``, ``deltas``: blocks (capacity, widths[l]) of :math:`a^l` and
-:math:`\\delta^l` per neuron layer. For the input of each hidden weight layer:
-``nonzero``, ``nonzero_values``, ``n_nonzero[l]`` (:func:`sparse_rows`).
-``all_rows`` is ``arange(max(widths + [capacity]))``.
+:math:`\\delta^l` for each non-input neuron layer (hidden activations before
+dropout). ``indices``, ``values`` (same blocks): the nonzero inputs of
+weight layer ``l >= 1``, listed by :func:`list_nonzero`; ``starts[l]``,
+``stops[l]`` (capacity,) say where each example's list lies (for ``l = 0``
+it lies in the data set's :class:`SparseImages`). ``scales[l]``: weight
+layer ``l``'s weights are ``scales[l]`` times the stored ones (1.0 except
+during an epoch with L2, see ``dense_sgd``).
+"""
+
+SparseImages = namedtuple("SparseImages", ["indptr", "indices", "values", "shape"])
+SparseImages.__doc__ = """A data set's images as compressed sparse rows (``to_sparse``).
+
+Image ``i``'s nonzero pixels are ``indices[indptr[i]:indptr[i+1]]``
+(increasing; uint32, unsigned so that Numba adds no negative-index checks)
+with values ``values[indptr[i]:indptr[i+1]]`` (float64, exactly the images'
+values). ``shape`` is the dense shape (n_samples, n_in).
 """
 
 
-# --- finding the nonzero inputs ---------------------------------------------
+# --- the nonzero inputs -------------------------------------------------------
 
 
 @njit(**NJIT_OPTIONS)
-def nonzero_indices(a, nonzero, values):
-    """List the inputs ``k`` with ``a[k] != 0`` and their values; return the count.
-
-    Afterwards ``a[nonzero[i]] == values[i]`` for ``i < count``. NaN counts
-    as nonzero, so a NaN input still reaches the outputs.
-    """
-    count = 0
-    for k in range(a.shape[0]):
-        nonzero[count] = k  # written every time, kept only if a[k] != 0: no branch
-        values[count] = a[k]
-        count += a[k] != 0.0
-    return count
+def _count_nonzero(images, indptr):
+    """``indptr[i + 1] = indptr[i] + (number of nonzero entries of row i)``."""
+    for i in range(images.shape[0]):
+        count = 0
+        for x in images[i]:
+            count += x != 0.0
+        indptr[i + 1] = indptr[i] + count
 
 
 @njit(**NJIT_OPTIONS)
-def _nonzero_indices_2(a, nonzero_a, values_a, b, nonzero_b, values_b):
-    """:func:`nonzero_indices` of two inputs in one pass; return both counts.
-
-    Two independent streams through memory and two independent counts keep
-    the CPU busier than one: this pass is limited by reading the images.
-    """
-    count_a = 0
-    count_b = 0
-    for k in range(a.shape[0]):
-        nonzero_a[count_a] = k
-        values_a[count_a] = a[k]
-        count_a += a[k] != 0.0
-        nonzero_b[count_b] = k
-        values_b[count_b] = b[k]
-        count_b += b[k] != 0.0
-    return count_a, count_b
+def _fill_sparse(images, indptr, indices, values):
+    """Write each row's nonzero entries at ``indptr[i]`` (see :func:`to_sparse`)."""
+    for i in range(images.shape[0]):
+        position = indptr[i]
+        row = images[i]
+        for k in range(row.shape[0]):
+            if row[k] != 0.0:  # NaN counts as nonzero
+                indices[position] = k
+                values[position] = row[k]
+                position += 1
 
 
 @njit(**NJIT_OPTIONS)
-def sparse_rows(inputs, row_ids, n_in, nonzero, values, n_nonzero):
-    """List the nonzero inputs of each example ``inputs[row_ids[e], :n_in]``.
+def list_nonzero(a, mask, n_in, start, indices, values):
+    """List the inputs ``k < n_in`` with ``a[k] * mask[k] != 0``; return where it ends.
 
-    Example ``e``'s are ``nonzero[e, :n_nonzero[e]]``, with values
-    ``values[e, :n_nonzero[e]]`` (compressed sparse rows). Examples are
-    taken two at a time (:func:`_nonzero_indices_2`).
+    Writes from position ``start``: afterwards ``values[i] == a[indices[i]] *
+    mask[indices[i]]`` for ``start <= i < stop``. ``mask`` is the dropout mask
+    (0 or ``1/(1 - p_drop)``; ones without dropout), so the values are exactly
+    the reference's ``activation * mask``. NaN counts as nonzero.
     """
-    m = row_ids.shape[0]
-    for e in range(0, m - 1, 2):
-        n_nonzero[e], n_nonzero[e + 1] = _nonzero_indices_2(
-            inputs[row_ids[e]][:n_in],
-            nonzero[e],
-            values[e],
-            inputs[row_ids[e + 1]][:n_in],
-            nonzero[e + 1],
-            values[e + 1],
-        )
-    if m % 2:
-        a = inputs[row_ids[m - 1]][:n_in]
-        n_nonzero[m - 1] = nonzero_indices(a, nonzero[m - 1], values[m - 1])
+    stop = start
+    for k in range(n_in):
+        v = a[k] * mask[k]
+        indices[stop] = k  # written every time, kept only if v != 0: no branch
+        values[stop] = v
+        stop += v != 0.0
+    return stop
 
 
-# --- one layer, one mini-batch ------------------------------------------------
+# --- neurons --------------------------------------------------------------------
 
 
 @njit(**NJIT_OPTIONS)
@@ -207,157 +203,116 @@ def _sigmoid(z):
 
 
 @njit(**NJIT_OPTIONS)
-def dense_forward(w_t, b, nonzero, values, n_nonzero, n_out, a_out):
-    """``a_out = sigmoid(w @ a_in + b)`` for a mini-batch (eq. 25), rows = examples.
+def _activate(z, n_out, code):
+    """``z[:n_out] = activation(z[:n_out])`` in place, for one example.
 
-    ``w_t`` is ``w`` transposed, shape (n_in, width) with zero columns past
-    ``n_out``; each example's input is given by its nonzero entries
-    (:func:`sparse_rows`); ``a_out`` has shape (m, width), and its padding
-    columns come out zero. Four inputs are added per pass over ``z``, which
-    saves three loads and stores of ``z`` in four; the sum is associated in
-    groups of four, a change of rounding order only.
+    As ``activations.py``: the stable sigmoid, ``tanh``, ``max(z, 0)`` (NaN
+    stays NaN, as in ``np.maximum``), and softmax with the maximum
+    subtracted first.
     """
+    if code == SIGMOID:
+        for j in range(n_out):
+            z[j] = _sigmoid(z[j])
+    elif code == TANH:
+        for j in range(n_out):
+            z[j] = np.tanh(z[j])
+    elif code == RELU:
+        for j in range(n_out):
+            z[j] = 0.0 if z[j] <= 0.0 else z[j]
+    else:  # SOFTMAX
+        largest = z[0]
+        for j in range(1, n_out):
+            largest = max(largest, z[j])
+        total = 0.0
+        for j in range(n_out):
+            z[j] = np.exp(z[j] - largest)
+            total += z[j]
+        for j in range(n_out):
+            z[j] = z[j] / total
+
+
+@njit(**NJIT_OPTIONS)
+def _derivative(a, code):
+    """The activation's derivative at ``z``, from its output ``a`` (hidden layers).
+
+    ``sigmoid_prime(z) = a(1 - a)``, ``tanh_prime(z) = 1 - a*a`` and
+    ``relu_prime(z) = 1 if a > 0 else 0``, computed as the references compute
+    them from ``z``.
+    """
+    if code == SIGMOID:
+        return a * (1.0 - a)
+    if code == TANH:
+        return 1.0 - a * a
+    return 1.0 if a > 0.0 else 0.0
+
+
+# --- one layer, one mini-batch ------------------------------------------------
+
+
+@njit(**NJIT_OPTIONS)
+def dense_forward(w_t, scale, b, inputs, code, n_out, a_out):
+    """``a_out = activation(w @ a_in + b)`` for a mini-batch (eq. 25), rows = examples.
+
+    ``w = scale * w_t.T``: ``w_t`` is ``w`` transposed, shape (n_in, width)
+    with zero columns past ``n_out``, times ``1/scale`` (1.0 but during L2
+    training); ``inputs`` lists each example's nonzero inputs (see the module
+    docstring); ``a_out`` has shape (m, width), and its padding columns come
+    out zero. Four inputs are added per pass over ``z``, which saves three
+    loads and stores of ``z`` in four; the sum is associated in groups of
+    four, a change of rounding order only.
+    """
+    starts, stops, indices, values = inputs
     width = a_out.shape[1]
     for e in range(a_out.shape[0]):
         z = a_out[e]
         z[:] = 0.0
-        count = n_nonzero[e]
+        rows = indices[starts[e] : stops[e]]  # slices: no negative-index checks
+        a_in = values[starts[e] : stops[e]]
+        count = rows.shape[0]
         for i in range(0, count - 3, 4):
-            w_1, w_2 = w_t[nonzero[e, i]], w_t[nonzero[e, i + 1]]
-            w_3, w_4 = w_t[nonzero[e, i + 2]], w_t[nonzero[e, i + 3]]
-            v_1, v_2 = values[e, i], values[e, i + 1]
-            v_3, v_4 = values[e, i + 2], values[e, i + 3]
+            w_1, w_2 = w_t[rows[i]], w_t[rows[i + 1]]
+            w_3, w_4 = w_t[rows[i + 2]], w_t[rows[i + 3]]
+            v_1, v_2, v_3, v_4 = a_in[i], a_in[i + 1], a_in[i + 2], a_in[i + 3]
             for j in range(width):  # contiguous rows of w_t
                 z[j] += (v_1 * w_1[j] + v_2 * w_2[j]) + (v_3 * w_3[j] + v_4 * w_4[j])
         for i in range(count - count % 4, count):
-            w_1, v_1 = w_t[nonzero[e, i]], values[e, i]
+            w_1, v_1 = w_t[rows[i]], a_in[i]
             for j in range(width):
                 z[j] += v_1 * w_1[j]
         for j in range(n_out):
-            z[j] = _sigmoid(z[j] + b[j])
+            z[j] = scale * z[j] + b[j]
+        _activate(z, n_out, code)
 
 
 @njit(**NJIT_OPTIONS)
-def dense_backward(nonzero, values, n_nonzero, delta, nabla_w_t, nabla_b):
+def dense_backward(inputs, delta, nabla_w_t, nabla_b):
     """Add BP3 and BP4, summed over a mini-batch, to ``nabla``; rows = examples.
 
     ``nabla_b += sum_e delta[e]`` and ``nabla_w_t[k] += a_in[e, k] * delta[e]``
-    for each example ``e`` and each of its nonzero inputs ``k``
-    (:func:`sparse_rows`): the other rows of the gradient get nothing to
-    add. ``delta`` has shape (m, width).
+    for each example ``e`` and each of its nonzero inputs ``k``: the other
+    rows of the gradient get nothing to add. ``delta`` has shape (m, width).
     """
+    starts, stops, indices, values = inputs
     for e in range(delta.shape[0]):
         delta_e = delta[e]
         for j in range(delta_e.shape[0]):
             nabla_b[j] += delta_e[j]
-        for i in range(n_nonzero[e]):
-            nabla_k, v = nabla_w_t[nonzero[e, i]], values[e, i]
+        rows = indices[starts[e] : stops[e]]
+        a_in = values[starts[e] : stops[e]]
+        for i in range(rows.shape[0]):
+            nabla_k, v = nabla_w_t[rows[i]], a_in[i]
             for j in range(nabla_k.shape[0]):
                 nabla_k[j] += delta_e[j] * v
 
 
 @njit(**NJIT_OPTIONS)
-def dense_sgd_step(nonzero, values, n_nonzero, delta, w_t, b, step, decay):
-    """:func:`dense_backward` folded into the gradient step, in place on ``w_t``, ``b``.
-
-    ``update_mini_batch`` computes ``w -> decay * w - step * sum_e a_k(e)
-    delta(e)`` (``step = eta/m``, ``decay = 1 - eta * lmbda / n`` or 1.0). Here
-    each example's term is subtracted as soon as it is known,
-    ``w_t[k] -= (step * a_k(e)) * delta(e)``, so no gradient is stored and
-    only the rows of nonzero inputs are touched. That rounds differently
-    from subtracting the sum once; the tests find the two within 1e-14 of
-    each other after several epochs. The biases are summed first and not
-    decayed, as in the reference.
-    """
-    for j in range(b.shape[0]):
-        nabla_b = 0.0
-        for e in range(delta.shape[0]):
-            nabla_b += delta[e, j]
-        b[j] = b[j] - step * nabla_b
-    if decay != 1.0:  # L2: every row shrinks, with or without a gradient
-        for k in range(w_t.shape[0]):
-            for j in range(w_t.shape[1]):
-                w_t[k, j] = decay * w_t[k, j]
-    for e in range(delta.shape[0]):
-        delta_e = delta[e]
-        for i in range(n_nonzero[e]):
-            w_k, scaled = w_t[nonzero[e, i]], step * values[e, i]
-            for j in range(w_k.shape[0]):
-                w_k[j] -= scaled * delta_e[j]
-
-
-@njit(**NJIT_OPTIONS)
-def _backpropagate_delta(w_t, a_in, delta, n_out, delta_in):
-    """BP2: ``delta_in = (w^T delta) * sigma'(z_in)``, rows = examples.
-
-    :math:`\\sigma'(z) = a(1 - a)` is computed from the stored activation
-    exactly as ``sigmoid_prime`` computes it from ``z``. Only the first
-    ``w_t.shape[0]`` columns of ``delta_in`` are written.
-    """
-    for e in range(delta_in.shape[0]):
-        for k in range(w_t.shape[0]):
-            s = 0.0
-            for j in range(n_out):
-                s += w_t[k, j] * delta[e, j]
-            delta_in[e, k] = s * (a_in[e, k] * (1.0 - a_in[e, k]))
-
-
-# --- the whole network, one mini-batch ----------------------------------------
-
-
-@njit(**NJIT_OPTIONS)
-def _weights_t(params, layout, l):
-    n_in, width = layout.sizes[l], layout.widths[l + 1]
-    start = layout.w_offsets[l]
-    return params[start : start + n_in * width].reshape((n_in, width))
-
-
-@njit(**NJIT_OPTIONS)
-def _biases(params, layout, l):
-    start = layout.b_offsets[l]
-    return params[start : start + layout.widths[l + 1]]
-
-
-@njit(**NJIT_OPTIONS)
-def _block(buffer, layout, l, m):
-    """Rows ``[:m]`` of neuron layer l's (capacity, widths[l]) block of ``buffer``."""
-    capacity = buffer.shape[0] // (layout.node_offsets[-1] + layout.widths[-1])
-    start = capacity * layout.node_offsets[l]
-    n = layout.widths[l]
-    return buffer[start : start + capacity * n].reshape((capacity, n))[:m]
-
-
-@njit(**NJIT_OPTIONS)
-def network_forward(params, layout, inputs, workspace):
-    """Feed a mini-batch forward, keeping every layer's activations.
-
-    ``inputs`` is ``(nonzero, values, n_nonzero)`` of the input layer, as
-    :func:`sparse_rows` lists them (m rows).
-    """
-    nonzero, values, n_nonzero = inputs
-    m = n_nonzero.shape[0]
-    for l in range(layout.sizes.shape[0] - 1):
-        if l > 0:
-            nonzero = _block(workspace.nonzero, layout, l, m)
-            values = _block(workspace.nonzero_values, layout, l, m)
-            n_nonzero = workspace.n_nonzero[l, :m]
-            a_in = _block(workspace.activations, layout, l, m)
-            rows = workspace.all_rows[:m]
-            sparse_rows(a_in, rows, layout.sizes[l], nonzero, values, n_nonzero)
-        dense_forward(
-            _weights_t(params, layout, l),
-            _biases(params, layout, l),
-            nonzero,
-            values,
-            n_nonzero,
-            layout.sizes[l + 1],
-            _block(workspace.activations, layout, l + 1, m),
-        )
-
-
-@njit(**NJIT_OPTIONS)
 def _output_delta(a_out, y, n_out, cost_code, delta):
-    """BP1 for a mini-batch; the padding columns of ``delta`` stay zero."""
+    """BP1 for a mini-batch; the padding columns of ``delta`` stay zero.
+
+    ``a - y`` for cross-entropy (sigmoid outputs) and log-likelihood (softmax
+    outputs, the book's eq. 84); times :math:`\\sigma'(z) = a(1 - a)` for the
+    quadratic cost.
+    """
     for e in range(y.shape[0]):
         for j in range(n_out):
             delta[e, j] = a_out[e, j] - y[e, j]
@@ -366,171 +321,276 @@ def _output_delta(a_out, y, n_out, cost_code, delta):
 
 
 @njit(**NJIT_OPTIONS)
-def _sparse_input(workspace, layout, inputs, l, m):
-    """The nonzero inputs of weight layer l (``inputs`` for the input layer)."""
-    if l == 0:
-        return inputs
+def _backpropagate_delta(w_t, scale, a_in, mask, delta, n_out, code, delta_in):
+    """BP2: ``delta_in = ((w^T delta) * act'(z_in)) * mask``, rows = examples.
+
+    ``w = scale * w_t.T`` as in :func:`dense_forward`.
+    ``act'`` comes from the stored activation (:func:`_derivative`), and
+    ``mask`` is the dropout mask of the layer (ones without dropout), applied
+    last as in ``regularization.dropout_backprop``. Only the first
+    ``w_t.shape[0]`` columns of ``delta_in`` are written.
+    """
+    for e in range(delta_in.shape[0]):
+        for k in range(w_t.shape[0]):
+            s = 0.0
+            for j in range(n_out):
+                s += w_t[k, j] * delta[e, j]
+            delta_in[e, k] = (scale * s * _derivative(a_in[e, k], code)) * mask[k]
+
+
+# --- the whole network, one mini-batch ----------------------------------------
+
+
+@njit(**NJIT_OPTIONS)
+def weights_t(params, layout, l):
+    """Weight layer ``l``'s ``w_t`` (n_in, width): a view into ``params``."""
+    n_in, width = layout.sizes[l], layout.widths[l + 1]
+    start = layout.w_offsets[l]
+    return params[start : start + n_in * width].reshape((n_in, width))
+
+
+@njit(**NJIT_OPTIONS)
+def biases(params, layout, l):
+    """Weight layer ``l``'s biases (width,): a view into ``params``."""
+    start = layout.b_offsets[l]
+    return params[start : start + layout.widths[l + 1]]
+
+
+@njit(**NJIT_OPTIONS)
+def hidden_mask(masks, layout, l):
+    """Hidden layer ``l``'s part (widths[l],) of a mask vector (see ``Layout``)."""
+    start = layout.node_offsets[l]
+    return masks[start : start + layout.widths[l]]
+
+
+@njit(**NJIT_OPTIONS)
+def _flat_block(buffer, layout, l):
+    """Neuron layer l's whole block of ``buffer``, flat (capacity * widths[l],)."""
+    capacity = buffer.shape[0] // (layout.node_offsets[-1] + layout.widths[-1])
+    start = capacity * layout.node_offsets[l]
+    return buffer[start : start + capacity * layout.widths[l]]
+
+
+@njit(**NJIT_OPTIONS)
+def block(buffer, layout, l, m):
+    """Rows ``[:m]`` of neuron layer l's (capacity, widths[l]) block of ``buffer``."""
+    flat = _flat_block(buffer, layout, l)
+    return flat.reshape((-1, layout.widths[l]))[:m]
+
+
+@njit(**NJIT_OPTIONS)
+def hidden_input(workspace, layout, l, m):
+    """The listed nonzero inputs of weight layer ``l >= 1`` (:func:`list_nonzero`)."""
     return (
-        _block(workspace.nonzero, layout, l, m),
-        _block(workspace.nonzero_values, layout, l, m),
-        workspace.n_nonzero[l, :m],
+        workspace.starts[l, :m],
+        workspace.stops[l, :m],
+        _flat_block(workspace.indices, layout, l),
+        _flat_block(workspace.values, layout, l),
     )
 
 
 @njit(**NJIT_OPTIONS)
-def network_backward(params, nabla, layout, inputs, y, cost_code, workspace):
-    """Add the mini-batch's summed gradient (after its forward pass) to ``nabla``.
+def network_forward(params, layout, inputs, mask, workspace):
+    """Feed a mini-batch forward, keeping every layer's activations.
 
-    BP1 for the output layer (``cost_code`` says which cost), then BP2-BP4
-    from the last layer to the first.
+    ``inputs`` lists the input layer's nonzero entries for the m examples;
+    ``mask`` holds the dropout masks of the hidden layers (ones without
+    dropout), laid out as ``Layout`` says.
     """
+    m = inputs[0].shape[0]
     n_layers = layout.sizes.shape[0] - 1
-    m = y.shape[0]
-    a_out = _block(workspace.activations, layout, n_layers, m)
-    delta = _block(workspace.deltas, layout, n_layers, m)
-    _output_delta(a_out, y, layout.sizes[-1], cost_code, delta)
-    for l in range(n_layers - 1, -1, -1):
-        nonzero, values, n_nonzero = _sparse_input(workspace, layout, inputs, l, m)
-        delta = _block(workspace.deltas, layout, l + 1, m)
-        dense_backward(
-            nonzero,
-            values,
-            n_nonzero,
-            delta,
-            _weights_t(nabla, layout, l),
-            _biases(nabla, layout, l),
-        )
-        if l > 0:
-            _backpropagate_delta(
-                _weights_t(params, layout, l),
-                _block(workspace.activations, layout, l, m),
-                delta,
-                layout.sizes[l + 1],
-                _block(workspace.deltas, layout, l, m),
+    dense_forward(
+        weights_t(params, layout, 0),
+        workspace.scales[0],
+        biases(params, layout, 0),
+        inputs,
+        layout.activations[0],
+        layout.sizes[1],
+        block(workspace.activations, layout, 1, m),
+    )
+    for l in range(1, n_layers):
+        a_in = block(workspace.activations, layout, l, m)
+        indices = _flat_block(workspace.indices, layout, l)
+        values = _flat_block(workspace.values, layout, l)
+        mask_l = hidden_mask(mask, layout, l)
+        width = layout.widths[l]
+        for e in range(m):
+            workspace.starts[l, e] = e * width
+            workspace.stops[l, e] = list_nonzero(
+                a_in[e], mask_l, layout.sizes[l], e * width, indices, values
             )
+        dense_forward(
+            weights_t(params, layout, l),
+            workspace.scales[l],
+            biases(params, layout, l),
+            hidden_input(workspace, layout, l, m),
+            layout.activations[l],
+            layout.sizes[l + 1],
+            block(workspace.activations, layout, l + 1, m),
+        )
 
 
 @njit(**NJIT_OPTIONS)
-def network_sgd_step(params, layout, inputs, y, cost_code, step, decay, workspace):
-    """``update_mini_batch`` after the forward pass: backpropagate and step.
+def output_delta(layout, y, cost_code, workspace):
+    """BP1 into the output layer's delta block; returns that block (m, width)."""
+    n_layers = layout.sizes.shape[0] - 1
+    m = y.shape[0]
+    a_out = block(workspace.activations, layout, n_layers, m)
+    delta = block(workspace.deltas, layout, n_layers, m)
+    _output_delta(a_out, y, layout.sizes[-1], cost_code, delta)
+    return delta
 
-    As :func:`network_backward`, but each layer's gradient goes straight into
-    its parameters (:func:`dense_sgd_step`), after that layer has passed its
-    delta back (BP2 needs the weights from before the step).
+
+@njit(**NJIT_OPTIONS)
+def backpropagate(params, layout, mask, l, m, workspace):
+    """BP2 from weight layer ``l``'s delta into neuron layer ``l``'s delta block."""
+    _backpropagate_delta(
+        weights_t(params, layout, l),
+        workspace.scales[l],
+        block(workspace.activations, layout, l, m),
+        hidden_mask(mask, layout, l),
+        block(workspace.deltas, layout, l + 1, m),
+        layout.sizes[l + 1],
+        layout.activations[l - 1],
+        block(workspace.deltas, layout, l, m),
+    )
+
+
+@njit(**NJIT_OPTIONS)
+def network_backward(params, nabla, layout, inputs, mask, y, cost_code, workspace):
+    """Add the mini-batch's summed gradient (after its forward pass) to ``nabla``.
+
+    BP1 for the output layer (``cost_code`` says which cost), then BP2-BP4
+    from the last layer to the first, through the same dropout masks as the
+    forward pass.
     """
     n_layers = layout.sizes.shape[0] - 1
     m = y.shape[0]
-    a_out = _block(workspace.activations, layout, n_layers, m)
-    delta = _block(workspace.deltas, layout, n_layers, m)
-    _output_delta(a_out, y, layout.sizes[-1], cost_code, delta)
-    for l in range(n_layers - 1, -1, -1):
-        nonzero, values, n_nonzero = _sparse_input(workspace, layout, inputs, l, m)
-        delta = _block(workspace.deltas, layout, l + 1, m)
-        w_t = _weights_t(params, layout, l)
-        if l > 0:
-            a_in = _block(workspace.activations, layout, l, m)
-            delta_in = _block(workspace.deltas, layout, l, m)
-            _backpropagate_delta(w_t, a_in, delta, layout.sizes[l + 1], delta_in)
-        dense_sgd_step(
-            nonzero,
-            values,
-            n_nonzero,
-            delta,
-            w_t,
-            _biases(params, layout, l),
-            step,
-            decay,
+    output_delta(layout, y, cost_code, workspace)
+    for l in range(n_layers - 1, 0, -1):
+        dense_backward(
+            hidden_input(workspace, layout, l, m),
+            block(workspace.deltas, layout, l + 1, m),
+            weights_t(nabla, layout, l),
+            biases(nabla, layout, l),
         )
+        backpropagate(params, layout, mask, l, m, workspace)
+    dense_backward(
+        inputs,
+        block(workspace.deltas, layout, 1, m),
+        weights_t(nabla, layout, 0),
+        biases(nabla, layout, 0),
+    )
 
 
 # --- drivers: many examples in one compiled call --------------------------------
 
 
 @njit(**NJIT_OPTIONS)
-def _make_workspace(layout, capacity):
+def make_workspace(layout, capacity):
+    """A :class:`Workspace` for mini-batches of up to ``capacity`` examples."""
     n_layers = layout.sizes.shape[0] - 1
     n_neurons = layout.node_offsets[-1] + layout.widths[-1]
     return Workspace(
         np.zeros(capacity * n_neurons),  # activations
         np.zeros(capacity * n_neurons),  # deltas
-        np.zeros(capacity * n_neurons, dtype=np.int64),  # nonzero
-        np.zeros(capacity * n_neurons),  # nonzero_values
-        np.zeros((n_layers, capacity), dtype=np.int64),  # n_nonzero
-        np.arange(max(layout.widths.max(), capacity)),  # all_rows
+        np.zeros(capacity * n_neurons, dtype=np.uint32),  # indices
+        np.zeros(capacity * n_neurons),  # values
+        np.zeros((n_layers, capacity), dtype=np.int64),  # starts
+        np.zeros((n_layers, capacity), dtype=np.int64),  # stops
+        np.ones(n_layers),  # scales
     )
 
 
 @njit(**NJIT_OPTIONS)
-def _make_input_rows(capacity, n_in):
-    """Buffers for :func:`sparse_rows` of ``capacity`` input examples."""
-    return (
-        np.zeros((capacity, n_in), dtype=np.int64),
-        np.zeros((capacity, n_in)),
-        np.zeros(capacity, dtype=np.int64),
-    )
+def input_rows(images, rows, workspace):
+    """The input layer's nonzero entries for images ``rows`` (m,) of ``images``."""
+    indptr, indices, values = images
+    m = rows.shape[0]
+    for e in range(m):
+        workspace.starts[0, e] = indptr[rows[e]]
+        workspace.stops[0, e] = indptr[rows[e] + 1]
+    return workspace.starts[0, :m], workspace.stops[0, :m], indices, values
 
 
 @njit(**NJIT_OPTIONS)
-def train_epoch_kernel(
-    images, labels, order, mini_batch_size, eta, decay, cost_code, params, layout
-):
-    """One epoch of mini-batch SGD over ``images[order]``, in place on ``params``.
-
-    Mini-batch ``k`` is ``order[k : k + mini_batch_size]`` (the last may be
-    shorter); each does what ``Network.update_mini_batch`` does.
-    """
-    n = order.shape[0]
-    capacity = max(1, min(mini_batch_size, n))  # a huge mini-batch needs no more
-    workspace = _make_workspace(layout, capacity)
-    y = np.zeros((capacity, layout.sizes[-1]))
-    n_in = layout.sizes[0]
-    inputs = _make_input_rows(capacity, n_in)
-    for start in range(0, n, mini_batch_size):
-        stop = min(start + mini_batch_size, n)
-        m = stop - start
-        y[:m] = 0.0
-        for e in range(m):
-            y[e, labels[order[start + e]]] = 1.0  # one-hot desired outputs
-        nonzero, values, n_nonzero = inputs[0][:m], inputs[1][:m], inputs[2][:m]
-        sparse_rows(images, order[start:stop], n_in, nonzero, values, n_nonzero)
-        batch = (nonzero, values, n_nonzero)
-        network_forward(params, layout, batch, workspace)
-        step = eta / m
-        network_sgd_step(
-            params, layout, batch, y[:m], cost_code, step, decay, workspace
-        )
+def backprop_kernel(images, y_rows, masks, cost_code, params, layout, nabla):
+    """Write the gradient summed over all rows of ``images`` to zeroed ``nabla``."""
+    m = y_rows.shape[0]
+    workspace = make_workspace(layout, m)
+    inputs = input_rows(images, np.arange(m), workspace)
+    network_forward(params, layout, inputs, masks, workspace)
+    network_backward(params, nabla, layout, inputs, masks, y_rows, cost_code, workspace)
 
 
 @njit(**NJIT_OPTIONS)
-def backprop_kernel(x_rows, y_rows, cost_code, params, layout, nabla):
-    """Write the gradient summed over the rows of ``x_rows`` to zeroed ``nabla``."""
-    m = x_rows.shape[0]
-    workspace = _make_workspace(layout, m)
-    inputs = _make_input_rows(m, layout.sizes[0])
-    sparse_rows(x_rows, workspace.all_rows[:m], layout.sizes[0], *inputs)
-    network_forward(params, layout, inputs, workspace)
-    network_backward(params, nabla, layout, inputs, y_rows, cost_code, workspace)
-
-
-@njit(**NJIT_OPTIONS)
-def feedforward_kernel(x_rows, params, layout, out_rows):
-    """Write the network's output for each row of ``x_rows`` to ``out_rows``."""
-    n = x_rows.shape[0]
+def feedforward_kernel(images, params, layout, out_rows):
+    """Write the network's output for each row of ``images`` to ``out_rows``."""
+    n = out_rows.shape[0]
     n_layers = layout.sizes.shape[0] - 1
-    workspace = _make_workspace(layout, FEEDFORWARD_CHUNK)
-    nonzero, values, n_nonzero = _make_input_rows(FEEDFORWARD_CHUNK, layout.sizes[0])
+    workspace = make_workspace(layout, FEEDFORWARD_CHUNK)
+    ones = np.ones(max(layout.node_offsets[-1], 1))  # no dropout
     for start in range(0, n, FEEDFORWARD_CHUNK):
         stop = min(start + FEEDFORWARD_CHUNK, n)
         m = stop - start
-        row_ids = workspace.all_rows[:m] + start
-        sparse_rows(x_rows, row_ids, layout.sizes[0], nonzero, values, n_nonzero)
-        inputs = (nonzero[:m], values[:m], n_nonzero[:m])
-        network_forward(params, layout, inputs, workspace)
-        a_out = _block(workspace.activations, layout, n_layers, m)
+        inputs = input_rows(images, np.arange(start, stop), workspace)
+        network_forward(params, layout, inputs, ones, workspace)
+        a_out = block(workspace.activations, layout, n_layers, m)
         out_rows[start:stop] = a_out[:, : layout.sizes[-1]]
 
 
 # --- Python wrappers: validate, pack, call, unpack -----------------------------
+
+
+def to_sparse(images):
+    """The nonzero pixels of every image, as :class:`SparseImages`.
+
+    Made once per training run: each epoch then reads ~20% of the bytes of
+    the dense MNIST images, and no pass searches for nonzero pixels.
+
+    Parameters
+    ----------
+    images : ndarray of shape (n_samples, n_in)
+
+    Examples
+    --------
+    >>> sparse = to_sparse(np.array([[0.0, 2.0, 0.0], [1.0, 0.0, 3.0]]))
+    >>> sparse.indptr.tolist(), sparse.indices.tolist(), sparse.values.tolist()
+    ([0, 1, 3], [1, 0, 2], [2.0, 1.0, 3.0])
+    """
+    images = np.ascontiguousarray(images, dtype=np.float64)
+    if images.ndim != 2:
+        raise ValueError(
+            f"images must have shape (n_samples, n_in), got {images.shape}"
+        )
+    if images.shape[1] >= 2**32:
+        raise ValueError("images with 2**32 or more inputs do not fit uint32 indices")
+    indptr = np.zeros(images.shape[0] + 1, dtype=np.int64)
+    _count_nonzero(images, indptr)
+    indices = np.empty(indptr[-1], dtype=np.uint32)
+    values = np.empty(indptr[-1])
+    _fill_sparse(images, indptr, indices, values)
+    return SparseImages(indptr, indices, values, images.shape)
+
+
+def _codes(net):
+    """Activation codes of the weight layers, and refuse what has no kernel."""
+    hidden, output = net.activation, net.output_activation
+    for name in (hidden, output):
+        if name not in ACTIVATIONS:
+            raise NotImplementedError(
+                f"the numba backend has no kernel for {name!r} neurons "
+                f"(it has {sorted(ACTIVATIONS)}); use backend='numpy'"
+            )
+    if hidden == "softmax" or output not in ("sigmoid", "softmax"):
+        raise NotImplementedError(
+            f"the numba backend runs softmax only as the output layer and "
+            f"sigmoid or softmax output neurons, not {hidden!r} hidden and "
+            f"{output!r} output neurons; use backend='numpy'"
+        )
+    n_weight_layers = len(net.sizes) - 1
+    codes = [ACTIVATIONS[hidden]] * (n_weight_layers - 1) + [ACTIVATIONS[output]]
+    return np.array(codes, dtype=np.int64)
 
 
 def pack(net):
@@ -544,27 +604,38 @@ def pack(net):
     """
     sizes = np.asarray(net.sizes, dtype=np.int64)
     widths = -(-sizes // PAD) * PAD  # rounded up to a multiple of PAD
-    n_in, n_out = sizes[:-1], sizes[1:]
+    n_in = sizes[:-1]
     layer_sizes = n_in * widths[1:] + widths[1:]
     starts = np.concatenate(([0], np.cumsum(layer_sizes)[:-1])).astype(np.int64)
+    node_offsets = np.concatenate(([0, 0], np.cumsum(widths[1:-1]))).astype(np.int64)
     layout = Layout(
         sizes=sizes,
         widths=widths,
         w_offsets=starts,
         b_offsets=starts + n_in * widths[1:],
-        node_offsets=np.concatenate(([0], np.cumsum(widths)[:-1])).astype(np.int64),
+        node_offsets=node_offsets,
+        activations=_codes(net),
     )
-    params = np.zeros(int(layer_sizes.sum()))
-    for l, (w, b) in enumerate(zip(net.weights, net.biases)):
+    return layout, pack_like(layout, net.weights, net.biases)
+
+
+def pack_like(layout, weights, biases):
+    """Weights (n_out, n_in) and biases (n_out, 1) into a flat ``params`` buffer.
+
+    Used for the parameters and for anything shaped like them (velocities).
+    """
+    n_in, n_out = layout.sizes[:-1], layout.sizes[1:]
+    params = np.zeros(int(layout.b_offsets[-1] + layout.widths[-1]))
+    for l, (w, b) in enumerate(zip(weights, biases, strict=True)):
         if w.shape != (n_out[l], n_in[l]) or b.shape != (n_out[l], 1):
             raise ValueError(
                 f"layer {l}: weights {w.shape} and biases {b.shape} do not match "
-                f"sizes {net.sizes}"
+                f"sizes {layout.sizes.tolist()}"
             )
         w_t = params[layout.w_offsets[l] : layout.b_offsets[l]].reshape(n_in[l], -1)
         w_t[:, : n_out[l]] = w.T  # (n_out, n_in) -> w_t (n_in, width)
         params[layout.b_offsets[l] : layout.b_offsets[l] + n_out[l]] = b[:, 0]
-    return layout, params
+    return params
 
 
 def unpack(layout, params):
@@ -579,7 +650,7 @@ def unpack(layout, params):
     return weights, biases
 
 
-def _read_only(a):
+def read_only(a):
     """A read-only view of ``a``.
 
     The kernels never write their inputs. Passing them read-only means that
@@ -591,14 +662,31 @@ def _read_only(a):
     return view
 
 
-def _cost_code(cost):
-    name = getattr(cost, "name", None)
+def cost_code(net):
+    """The kernels' code for ``net.cost``; refuse costs they do not know."""
+    name = getattr(net.cost, "name", None)
     if name not in COSTS:
         raise NotImplementedError(
             f"the numba backend has no kernel for the cost {name!r} "
             f"(it has {sorted(COSTS)}); use backend='numpy'"
         )
+    if name == "quadratic" and net.output_activation != "sigmoid":
+        raise NotImplementedError(
+            "the numba backend computes the quadratic cost's delta for sigmoid "
+            "output neurons only; use backend='numpy'"
+        )
     return COSTS[name]
+
+
+def check_supported(net):
+    """Raise ``NotImplementedError`` unless the kernels can run ``net``.
+
+    They run sigmoid, tanh and ReLU hidden neurons; sigmoid outputs with the
+    quadratic or cross-entropy cost; softmax outputs with the log-likelihood
+    cost (or the cross-entropy's delta ``a - y``).
+    """
+    _codes(net)
+    cost_code(net)
 
 
 def _rows(a, n, what):
@@ -609,6 +697,31 @@ def _rows(a, n, what):
             f"{what} must have shape ({n},) or ({n}, batch), got {a.shape}"
         )
     return np.ascontiguousarray(a.reshape(n, -1).T)  # columns -> rows
+
+
+def _sparse_arrays(sparse):
+    return sparse.indptr, sparse.indices, sparse.values
+
+
+def mask_vector(layout, masks):
+    """The hidden layers' dropout masks in one vector, laid out as ``Layout`` says.
+
+    ``masks`` holds one (n_l, 1) array per hidden layer, as
+    ``regularization.dropout_backprop`` draws them; ``None`` gives ones.
+    """
+    vector = np.ones(max(int(layout.node_offsets[-1]), 1))
+    if masks is None:
+        return vector
+    hidden = layout.sizes[1:-1]
+    if len(masks) != len(hidden) or any(
+        np.shape(mask) != (n, 1) for mask, n in zip(masks, hidden, strict=True)
+    ):
+        raise ValueError(
+            f"masks must be one (n, 1) array per hidden layer of {hidden.tolist()}"
+        )
+    for l, mask in enumerate(masks, start=1):
+        vector[layout.node_offsets[l] : layout.node_offsets[l] + len(mask)] = mask[:, 0]
+    return vector
 
 
 def feedforward(net, a):
@@ -633,11 +746,11 @@ def feedforward(net, a):
     x_rows = _rows(a, net.sizes[0], "input")
     layout, params = pack(net)
     out_rows = np.empty((x_rows.shape[0], net.sizes[-1]))
-    feedforward_kernel(_read_only(x_rows), params, layout, out_rows)
+    feedforward_kernel(_sparse_arrays(to_sparse(x_rows)), params, layout, out_rows)
     return out_rows.T.reshape((-1,) + np.shape(a)[1:])
 
 
-def backprop(net, x, y):
+def backprop(net, x, y, masks=None):
     """Kernel version of ``Network.backprop``: gradient summed over columns of ``x``.
 
     Parameters
@@ -645,6 +758,10 @@ def backprop(net, x, y):
     net : Network
     x : ndarray of shape (n_in, m)
     y : ndarray of shape (n_out, m)
+    masks : list of ndarray, optional
+        One dropout mask of shape (n_l, 1) per hidden layer, with entries 0
+        or ``1/(1 - p_drop)``: the gradient is then that of
+        ``regularization.dropout_backprop`` when it draws these masks.
 
     Returns
     -------
@@ -655,72 +772,12 @@ def backprop(net, x, y):
     y_rows = _rows(y, net.sizes[-1], "y")
     if x_rows.shape[0] != y_rows.shape[0]:
         raise ValueError(f"x has {x_rows.shape[0]} columns but y has {y_rows.shape[0]}")
-    cost_code = _cost_code(net.cost)
+    code = cost_code(net)
     layout, params = pack(net)
     nabla = np.zeros_like(params)
-    backprop_kernel(_read_only(x_rows), y_rows, cost_code, params, layout, nabla)
+    images = _sparse_arrays(to_sparse(x_rows))
+    backprop_kernel(
+        images, y_rows, mask_vector(layout, masks), code, params, layout, nabla
+    )
     nabla_w, nabla_b = unpack(layout, nabla)
     return nabla_b, nabla_w
-
-
-def train_epoch(net, images, labels, order, mini_batch_size, eta, lmbda=0.0, n=None):
-    """One epoch of SGD on the compiled path, updating ``net`` in place.
-
-    Does what ``Network._train_epoch`` does with the NumPy backend: for each
-    consecutive slice ``idx = order[k : k + mini_batch_size]`` it applies
-    ``update_mini_batch(images[idx].T, one_hot(labels[idx]), eta)``. With
-    ``lmbda > 0`` it adds L2 weight decay as in chapter 3,
-    ``w -> (1 - eta * lmbda / n) w - (eta / m) nabla_w`` (biases not decayed).
-
-    Parameters
-    ----------
-    net : Network
-        Its ``weights`` and ``biases`` are replaced by the trained ones.
-    images : ndarray of shape (n_samples, n_in)
-    labels : ndarray of shape (n_samples,)
-        Integers in ``[0, n_out)``.
-    order : ndarray of shape (n_samples,)
-        This epoch's shuffle, drawn by the caller (kernels draw no random numbers).
-    mini_batch_size : int
-    eta : float
-        Learning rate.
-    lmbda : float, default 0.0
-        L2 regularization parameter; 0.0 turns weight decay off.
-    n : int, optional
-        Training-set size in the decay factor; defaults to ``len(images)``.
-    """
-    images = np.ascontiguousarray(images, dtype=np.float64)
-    labels = np.ascontiguousarray(labels, dtype=np.int64)
-    order = np.ascontiguousarray(order, dtype=np.int64)
-    n_samples, n_in, n_out = len(images), net.sizes[0], net.sizes[-1]
-    if images.shape != (n_samples, n_in) or labels.shape != (n_samples,):
-        raise ValueError(
-            f"images must have shape (n, {n_in}) and labels (n,); got "
-            f"{images.shape} and {labels.shape}"
-        )
-    if order.ndim != 1 or (
-        len(order) and not 0 <= order.min() <= order.max() < n_samples
-    ):
-        raise ValueError(f"order must hold row indices in [0, {n_samples})")
-    if n_samples and not 0 <= labels.min() <= labels.max() < n_out:
-        raise ValueError(f"labels must be integers in [0, {n_out})")
-    if int(mini_batch_size) < 1:
-        raise ValueError(f"mini_batch_size must be at least 1, got {mini_batch_size}")
-    if lmbda < 0:
-        raise ValueError(f"lmbda must be >= 0, got {lmbda}")
-    n = n_samples if n is None else n
-    decay = 1.0 - eta * lmbda / n  # as update_mini_batch; 1.0 when lmbda == 0
-    cost_code = _cost_code(net.cost)
-    layout, params = pack(net)
-    train_epoch_kernel(
-        _read_only(images),
-        _read_only(labels),
-        _read_only(order),
-        int(mini_batch_size),
-        float(eta),
-        float(decay),
-        cost_code,
-        params,
-        layout,
-    )
-    net.weights, net.biases = unpack(layout, params)

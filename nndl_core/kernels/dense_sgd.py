@@ -1,0 +1,456 @@
+"""Numba kernels for a whole epoch of mini-batch SGD on a fully connected network.
+
+Used by :meth:`nndl_core.network.Network.SGD` (chap1, chap2) and
+:func:`nndl_core.trainer.train` (chap3, chap5) with ``backend="numba"``. One
+compiled call runs an epoch: for each mini-batch, the forward pass and
+backpropagation of :mod:`nndl_core.kernels.dense`, then the step. The tests
+(``tests/kernels/test_dense_sgd.py``) check every option against the
+readable references: ``Network.update_mini_batch`` for plain SGD with L2,
+``regularization.sgd_step`` for L1, dropout and momentum.
+
+Two ways to step
+----------------
+* Plain SGD (``mu = 0``), fused (:func:`dense_sgd_step`): the weight
+  penalty first shrinks every weight (L2: ``w -> (1 - eta*lmbda/n) w``; L1:
+  ``w -> w - eta (lmbda/n) sgn(w)``), then each example's gradient goes
+  straight into the weights, ``w_t[k] -= (eta/m) a_k delta``, for its
+  nonzero inputs ``k`` only; no gradient is stored.
+
+  L2's shrinking would touch every weight in every step, about as much
+  work as the rest of the step. Instead a layer's weights are kept as a
+  scale times the stored ones, ``w = s * w_t.T`` (the trick of sparse SGD
+  solvers such as Bottou's ``svmsgd``): shrinking multiplies ``s`` by the
+  decay, a gradient step subtracts ``(eta/m)/s`` times the gradient from
+  ``w_t``, and ``s`` is folded back into ``w_t`` when it leaves [0.5, 2]
+  and at the end of the epoch. That only changes where rounding happens.
+* Momentum (``mu > 0``, :func:`momentum_step`): every weight moves in
+  every step, so the summed gradient is stored (``dense_backward``) and
+  each parameter then does exactly what ``sgd_step`` does,
+  ``v -> mu v - eta (nabla/m + penalty')``, ``w -> w + v``.
+
+Dropout (inverted, as ``regularization.dropout_backprop``) needs one mask
+per mini-batch and hidden layer. The kernels draw no random numbers:
+:func:`dropout_masks` draws an epoch's masks in Python from the caller's
+generator, in the reference's order, and the kernel reads row ``k`` for
+mini-batch ``k``.
+
+Versions of the plain-SGD epoch
+-------------------------------
+Seconds per epoch of [784, 30, 10] on the 50,000 MNIST training images,
+mini-batch 10, on the project's 2-core machine (shared with other jobs while
+measured; the NumPy reference took 0.50 there):
+
+1. One example at a time, gradient accumulated per row: 0.27.
+2. A mini-batch at a time, inputs regrouped by neuron (CSC) for forward and
+   backward, one row per pass over ``z``: 0.26.
+3. Four rows per pass over ``z``, rows padded to 8, gradient summed per
+   mini-batch (CSC), then a separate update of the touched rows: 0.23.
+4. Gradient applied per example without a ``nabla`` buffer, two images
+   scanned per pass for their nonzero pixels, branch-free sigmoid:
+   0.17-0.18.
+5. (this file) The data set's nonzero pixels listed once per training run
+   (``dense.to_sparse``, uint32 indices: no negative-index checks), L2's
+   decay kept as a per-layer scale. Against version 4 in the same process,
+   epochs alternating, CPU seconds per epoch (median of 7, with the machine
+   at a load average of 3.3-3.7 from other jobs, so both slower than above):
+   0.229 -> 0.186 (0.84x), bit-identical results; chapter 3's [784, 100,
+   10] with cross-entropy and L2 (lmbda = 5, eta = 0.5): 0.523 -> 0.433
+   (0.80x), results within 1e-13. Listing the pixels takes 0.1-0.3 s once.
+
+Tried and left out: reading each mini-batch's pixels once ahead of the
+forward pass, so that the memory system fetches the ten images' rows in
+parallel (at most 5% faster, within the noise); four or two rows per pass
+in the update (no faster); a fixed row width (LLVM then unrolls the row
+loop into scalar code: twice as slow); listing the nonzero pixels on both
+cores (``prange``): on a busy two-core machine every parallel region waits
+for a descheduled thread, and the epoch took five times longer. What is
+left is mostly the cost per row: LLVM vectorizes the loop along a row but
+checks at run time, for every row, that the row and ``z`` (or ``delta``)
+do not overlap; with rows of 32 numbers that check and the loop's set-up
+weigh about as much as the arithmetic (see ``nndl bench``'s bound).
+"""
+
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+
+from . import dense
+from ._options import NJIT_OPTIONS
+from .dense import (
+    backpropagate,
+    biases,
+    block,
+    hidden_input,
+    input_rows,
+    make_workspace,
+    network_backward,
+    network_forward,
+    output_delta,
+    weights_t,
+)
+
+__all__ = [
+    "PENALTIES",
+    "Rule",
+    "dense_sgd_step",
+    "dropout_masks",
+    "momentum_step",
+    "network_sgd_step",
+    "train_epoch",
+    "train_epoch_kernel",
+]
+
+#: Codes of the weight penalties (``regularization`` argument -> int).
+PENALTIES = {"l2": 0, "l1": 1}
+L2 = PENALTIES["l2"]
+
+Rule = namedtuple("Rule", ["eta", "lmbda_n", "penalty", "decay", "mu", "cost"])
+Rule.__doc__ = """How one mini-batch step changes the parameters.
+
+``eta`` the learning rate; ``lmbda_n`` is ``lmbda / n`` and ``penalty`` its
+kind (``PENALTIES``); ``decay = 1 - eta * lmbda / n`` as ``update_mini_batch``
+computes it; ``mu`` the momentum coefficient (0: plain SGD); ``cost`` the
+cost's code (``dense.COSTS``).
+"""
+
+
+# --- one layer's step -------------------------------------------------------------
+
+
+@njit(**NJIT_OPTIONS)
+def _rescale(w_t, scale):
+    """``w_t *= scale``: fold a layer's scale into its stored weights."""
+    for k in range(w_t.shape[0]):
+        for j in range(w_t.shape[1]):
+            w_t[k, j] = scale * w_t[k, j]
+
+
+@njit(**NJIT_OPTIONS)
+def _penalize(w_t, scales, l, rule):
+    """Plain SGD's weight penalty for weight layer ``l``, in place.
+
+    L2, ``w -> decay * w`` (``update_mini_batch``), changes only the
+    layer's scale: ``scales[l] *= decay`` (the weights are ``scales[l] *
+    w_t.T``, see the module docstring). When the scale leaves [0.5, 2] it is
+    folded into the stored weights, so that it never underflows. L1, ``w ->
+    w - eta (lmbda/n) sgn(w)`` with sgn(0) = 0 (``sgd_step``), changes every
+    weight. The padding columns are zero and stay zero.
+    """
+    if rule.penalty == L2:
+        scales[l] = rule.decay * scales[l]
+        if not 0.5 <= abs(scales[l]) <= 2.0:
+            _rescale(w_t, scales[l])
+            scales[l] = 1.0
+    elif rule.lmbda_n != 0.0:
+        for k in range(w_t.shape[0]):
+            for j in range(w_t.shape[1]):
+                w_t[k, j] = w_t[k, j] - rule.eta * (rule.lmbda_n * np.sign(w_t[k, j]))
+
+
+@njit(**NJIT_OPTIONS)
+def dense_sgd_step(inputs, delta, w_t, b, scales, l, step, rule):
+    """``dense_backward`` folded into a plain SGD step of weight layer ``l``, in place.
+
+    ``update_mini_batch`` computes ``w -> decay * w - step * sum_e a_k(e)
+    delta(e)`` (``step = eta/m``). Here the penalty comes first
+    (:func:`_penalize`), then each example's term is subtracted as soon as it
+    is known, ``w_t[k] -= (step / scale * a_k(e)) * delta(e)``, so no gradient
+    is stored and only the rows of nonzero inputs are touched. That rounds
+    differently from subtracting the sum once; the tests find the two within
+    1e-14 of each other after several epochs. The biases ``b`` are summed
+    first and not penalized, as in the reference.
+    """
+    starts, stops, indices, values = inputs
+    for j in range(b.shape[0]):
+        nabla_b = 0.0
+        for e in range(delta.shape[0]):
+            nabla_b += delta[e, j]
+        b[j] = b[j] - step * nabla_b
+    _penalize(w_t, scales, l, rule)
+    step_w = step / scales[l]  # the stored weights' step: step itself without L2
+    for e in range(delta.shape[0]):
+        delta_e = delta[e]
+        rows = indices[starts[e] : stops[e]]  # slices: no negative-index checks
+        a_in = values[starts[e] : stops[e]]
+        for i in range(rows.shape[0]):
+            w_k, scaled = w_t[rows[i]], step_w * a_in[i]
+            for j in range(w_k.shape[0]):
+                w_k[j] -= scaled * delta_e[j]
+
+
+@njit(**NJIT_OPTIONS)
+def momentum_step(params, velocities, nabla, layout, m, rule):
+    """``sgd_step``'s update of every layer from the summed gradient ``nabla``.
+
+    For weights ``v -> mu v - eta (nabla/m + penalty')`` with ``penalty' =
+    (lmbda/n) w`` (L2) or ``(lmbda/n) sgn(w)`` (L1); for biases ``v -> mu v -
+    eta nabla/m``; then ``w -> w + v`` and ``b -> b + v``: the reference's
+    operations in the reference's order. ``params``, ``velocities`` and
+    ``nabla`` share the layout of :func:`dense.pack`; ``nabla`` is left zeroed
+    for the next mini-batch.
+    """
+    mu, eta, lmbda_n = rule.mu, rule.eta, rule.lmbda_n
+    for l in range(layout.sizes.shape[0] - 1):
+        w, v, g = (
+            weights_t(params, layout, l),
+            weights_t(velocities, layout, l),
+            weights_t(nabla, layout, l),
+        )
+        for k in range(w.shape[0]):
+            w_k, v_k, g_k = w[k], v[k], g[k]
+            if rule.penalty == L2:  # one loop per penalty: both vectorize
+                for j in range(w_k.shape[0]):
+                    v_k[j] = mu * v_k[j] - eta * (g_k[j] / m + lmbda_n * w_k[j])
+                    w_k[j] = w_k[j] + v_k[j]
+                    g_k[j] = 0.0
+            else:
+                for j in range(w_k.shape[0]):
+                    reg = lmbda_n * np.sign(w_k[j])
+                    v_k[j] = mu * v_k[j] - eta * (g_k[j] / m + reg)
+                    w_k[j] = w_k[j] + v_k[j]
+                    g_k[j] = 0.0
+        b, v, g = (
+            biases(params, layout, l),
+            biases(velocities, layout, l),
+            biases(nabla, layout, l),
+        )
+        for j in range(b.shape[0]):
+            v[j] = mu * v[j] - eta * (g[j] / m)
+            b[j] = b[j] + v[j]
+            g[j] = 0.0
+
+
+# --- the whole network, one mini-batch ----------------------------------------
+
+
+@njit(**NJIT_OPTIONS)
+def network_sgd_step(params, layout, inputs, mask, y, rule, workspace):
+    """Plain SGD's step after the forward pass: backpropagate and step.
+
+    As ``dense.network_backward``, but each layer's gradient goes straight
+    into its parameters (:func:`dense_sgd_step`), after that layer has passed
+    its delta back (BP2 needs the weights from before the step).
+    """
+    n_layers = layout.sizes.shape[0] - 1
+    m = y.shape[0]
+    step = rule.eta / m
+    output_delta(layout, y, rule.cost, workspace)
+    for l in range(n_layers - 1, 0, -1):
+        backpropagate(params, layout, mask, l, m, workspace)
+        dense_sgd_step(
+            hidden_input(workspace, layout, l, m),
+            block(workspace.deltas, layout, l + 1, m),
+            weights_t(params, layout, l),
+            biases(params, layout, l),
+            workspace.scales,
+            l,
+            step,
+            rule,
+        )
+    dense_sgd_step(
+        inputs,
+        block(workspace.deltas, layout, 1, m),
+        weights_t(params, layout, 0),
+        biases(params, layout, 0),
+        workspace.scales,
+        0,
+        step,
+        rule,
+    )
+
+
+@njit(**NJIT_OPTIONS)
+def train_epoch_kernel(
+    images, labels, order, mini_batch_size, rule, masks, params, velocities, layout
+):
+    """One epoch of mini-batch SGD over ``images[order]``, in place on ``params``.
+
+    Mini-batch ``k`` is ``order[k * mini_batch_size : (k + 1) *
+    mini_batch_size]`` (the last may be shorter), with dropout masks
+    ``masks[k]`` (none when ``masks`` has no rows). ``images`` is the data
+    set's ``(indptr, indices, values)`` (:func:`dense.to_sparse`).
+    ``velocities`` (momentum only) are updated in place too.
+    """
+    n = order.shape[0]
+    capacity = max(1, min(mini_batch_size, n))  # a huge mini-batch needs no more
+    workspace = make_workspace(layout, capacity)
+    y = np.zeros((capacity, layout.sizes[-1]))
+    nabla = np.zeros(params.shape[0] if rule.mu != 0.0 else 0)
+    ones = np.ones(max(layout.node_offsets[-1], 1))  # no dropout
+    for batch in range((n + mini_batch_size - 1) // mini_batch_size):
+        start = batch * mini_batch_size
+        stop = min(start + mini_batch_size, n)
+        m = stop - start
+        y[:m] = 0.0
+        for e in range(m):
+            y[e, labels[order[start + e]]] = 1.0  # one-hot desired outputs
+        inputs = input_rows(images, order[start:stop], workspace)
+        mask = masks[batch] if masks.shape[0] else ones
+        network_forward(params, layout, inputs, mask, workspace)
+        if rule.mu == 0.0:
+            network_sgd_step(params, layout, inputs, mask, y[:m], rule, workspace)
+        else:  # nabla is zero: zeros at first, zeroed by momentum_step since
+            network_backward(
+                params, nabla, layout, inputs, mask, y[:m], rule.cost, workspace
+            )
+            momentum_step(params, velocities, nabla, layout, m, rule)
+    for l in range(layout.sizes.shape[0] - 1):  # L2's scales, into the weights
+        if workspace.scales[l] != 1.0:
+            _rescale(weights_t(params, layout, l), workspace.scales[l])
+
+
+# --- Python wrappers -----------------------------------------------------------------
+
+
+def dropout_masks(rng, n_batches, layout, p_drop):
+    """An epoch's dropout masks, drawn as ``dropout_backprop`` draws them.
+
+    ``dropout_backprop`` draws ``rng.random((n_l, 1))`` for each hidden layer
+    in turn, once per mini-batch, and keeps a neuron when the number is
+    ``>= p_drop``, scaling it by ``1/(1 - p_drop)``. A generator hands out
+    the same numbers in one call of ``n_batches * sum(n_l)``, so row ``k``
+    holds exactly the masks of mini-batch ``k``, laid out as ``Layout``
+    says (padding entries 0).
+
+    Returns
+    -------
+    ndarray of shape (n_batches, n_hidden_padded)
+    """
+    hidden = [int(n) for n in layout.sizes[1:-1]]
+    draws = rng.random((n_batches, sum(hidden)))
+    masks = np.zeros((n_batches, max(int(layout.node_offsets[-1]), 1)))
+    first = 0
+    for l, n_l in enumerate(hidden, start=1):
+        start = layout.node_offsets[l]
+        masks[:, start : start + n_l] = (draws[:, first : first + n_l] >= p_drop) / (
+            1.0 - p_drop
+        )
+        first += n_l
+    return masks
+
+
+def _check(net, labels, order, n_samples, mini_batch_size, lmbda, mu, dropout):
+    n_out = net.sizes[-1]
+    if labels.shape != (n_samples,):
+        raise ValueError(f"labels must have shape ({n_samples},), got {labels.shape}")
+    if order.ndim != 1 or (
+        len(order) and not 0 <= order.min() <= order.max() < n_samples
+    ):
+        raise ValueError(f"order must hold row indices in [0, {n_samples})")
+    if n_samples and not 0 <= labels.min() <= labels.max() < n_out:
+        raise ValueError(f"labels must be integers in [0, {n_out})")
+    if int(mini_batch_size) < 1:
+        raise ValueError(f"mini_batch_size must be at least 1, got {mini_batch_size}")
+    if lmbda < 0 or not 0 <= mu < 1 or not 0 <= dropout < 1:
+        raise ValueError(
+            f"need lmbda >= 0, 0 <= mu < 1 and 0 <= dropout < 1; got lmbda={lmbda}, "
+            f"mu={mu}, dropout={dropout}"
+        )
+
+
+def train_epoch(
+    net,
+    images,
+    labels,
+    order,
+    mini_batch_size,
+    eta,
+    lmbda=0.0,
+    n=None,
+    *,
+    regularization="l2",
+    mu=0.0,
+    velocities=None,
+    dropout=0.0,
+    rng=None,
+):
+    """One epoch of SGD on the compiled path, updating ``net`` in place.
+
+    For each consecutive slice ``idx = order[k : k + mini_batch_size]`` it
+    does what the NumPy path does with ``images[idx].T`` and
+    ``one_hot(labels[idx])``: ``update_mini_batch`` for plain SGD (with L2
+    weight decay ``w -> (1 - eta * lmbda / n) w - (eta / m) nabla_w``,
+    biases not decayed), ``regularization.sgd_step`` with L1, dropout or
+    momentum.
+
+    Parameters
+    ----------
+    net : Network
+        Its ``weights`` and ``biases`` are replaced by the trained ones.
+    images : ndarray of shape (n_samples, n_in), or SparseImages
+        The training images, or their :func:`dense.to_sparse` form (make it
+        once per training run, not once per epoch).
+    labels : ndarray of shape (n_samples,)
+        Integers in ``[0, n_out)``.
+    order : ndarray of shape (n_samples,)
+        This epoch's shuffle, drawn by the caller (kernels draw no random numbers).
+    mini_batch_size : int
+    eta : float
+        Learning rate.
+    lmbda : float, default 0.0
+        Regularization parameter; 0.0 turns it off.
+    n : int, optional
+        Training-set size in the penalty; defaults to ``n_samples``.
+    regularization : {"l2", "l1"}
+    mu : float, default 0.0
+        Momentum coefficient; 0.0 is plain SGD.
+    velocities : (list, list), optional
+        Momentum's velocities for weights and biases, shaped like them (zeros
+        if omitted); updated in place.
+    dropout : float, default 0.0
+        Probability of dropping each hidden neuron, one mask per mini-batch.
+    rng : numpy.random.Generator, optional
+        Draws the dropout masks (:func:`dropout_masks`); needed if dropout > 0.
+    """
+    if not isinstance(images, dense.SparseImages):
+        images = dense.to_sparse(images)
+    n_samples, n_in = images.shape
+    if n_in != net.sizes[0]:
+        raise ValueError(
+            f"images must have shape (n, {net.sizes[0]}), got {images.shape}"
+        )
+    labels = np.ascontiguousarray(labels, dtype=np.int64)
+    order = np.ascontiguousarray(order, dtype=np.int64)
+    _check(net, labels, order, n_samples, mini_batch_size, lmbda, mu, dropout)
+    if regularization not in PENALTIES:
+        raise ValueError(f"regularization must be one of {sorted(PENALTIES)}")
+    mini_batch_size = int(mini_batch_size)
+    n = n_samples if n is None else n
+    rule = Rule(
+        eta=float(eta),
+        lmbda_n=float(lmbda / n),
+        penalty=PENALTIES[regularization],
+        decay=float(1.0 - eta * lmbda / n) if regularization == "l2" else 1.0,
+        mu=float(mu),
+        cost=dense.cost_code(net),
+    )
+    layout, params = dense.pack(net)
+    n_batches = -(-len(order) // mini_batch_size)
+    if dropout > 0:
+        if rng is None:
+            raise ValueError("dropout needs rng, the generator that draws its masks")
+        masks = dropout_masks(rng, n_batches, layout, dropout)
+    else:
+        masks = np.zeros((0, 1))
+    if mu and velocities is None:
+        velocities = (
+            [np.zeros_like(w) for w in net.weights],
+            [np.zeros_like(b) for b in net.biases],
+        )
+    flat_velocities = dense.pack_like(layout, *velocities) if mu else np.zeros(0)
+    train_epoch_kernel(
+        (images.indptr, images.indices, images.values),
+        dense.read_only(labels),
+        dense.read_only(order),
+        mini_batch_size,
+        rule,
+        masks,
+        params,
+        flat_velocities,
+        layout,
+    )
+    net.weights, net.biases = dense.unpack(layout, params)
+    if mu:
+        v_w, v_b = dense.unpack(layout, flat_velocities)
+        velocities[0][:], velocities[1][:] = v_w, v_b
