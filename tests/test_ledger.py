@@ -135,3 +135,11 @@ def test_a_run_without_a_headline_number_counts_as_ran(results_root):
     )(lambda params, seed, progress=None: {"norms": [0.1, 0.3]})
     (row,) = ledger.reproduce("ci", only="test.ledger_vector")
     assert row.ours is None and row.n_runs == 1 and row.status == "ran"
+
+
+def test_curves_yield_the_number_the_book_quotes():
+    curve = {"sizes": [1_000, 5_000, 50_000], "network": [0.8, 0.93, 0.96]}
+    assert ledger.headline(curve, name="ch3.more_data") == 0.93
+    assert ledger.headline({"sizes": [100]}, name="ch3.more_data") is None
+    neuron = {"quadratic_0.6_0.9": {"output": [0.82, 0.5, 0.09]}}
+    assert ledger.headline(neuron, name="ch3.neuron") == 0.09

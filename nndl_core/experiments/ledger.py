@@ -32,8 +32,32 @@ def format_value(value, unit="%"):
     return f"{value:.3g}{unit}"
 
 
-def headline(value, key=None):
-    """The headline number of one run's ``value`` dict, or None."""
+def _more_data_at_5000(value):
+    sizes = value.get("sizes", [])
+    return value["network"][sizes.index(5_000)] if 5_000 in sizes else None
+
+
+#: How to read the book's number out of results that hold whole curves.
+DERIVED_HEADLINES = {
+    # the book's prose quotes the network trained on 5,000 images
+    "ch3.more_data": _more_data_at_5000,
+    # the quadratic-cost neuron started at w = 0.6, b = 0.9, after its last step
+    "ch3.neuron": lambda value: value["quadratic_0.6_0.9"]["output"][-1],
+}
+
+
+def headline(value, key=None, name=None):
+    """The headline number of one run's ``value`` dict, or None.
+
+    ``name`` (the experiment's) picks a rule of :data:`DERIVED_HEADLINES`
+    for results that hold curves rather than one number.
+    """
+    if name in DERIVED_HEADLINES:
+        try:
+            number = DERIVED_HEADLINES[name](value)
+        except (KeyError, IndexError, TypeError):
+            return None
+        return None if number is None else float(number)
     for name in (key,) if key else HEADLINE_KEYS:
         if isinstance(value.get(name), int | float):
             return float(value[name])
@@ -112,7 +136,8 @@ def _row(exp, profile, root):
     prof = exp.profile(profile)
     runs = [latest(exp.name, profile, s, root) for s in prof.seeds]
     runs = [r for r in runs if r is not None]
-    scores = [headline(r.value, exp.book.key if exp.book else None) for r in runs]
+    key = exp.book.key if exp.book else None
+    scores = [headline(r.value, key, exp.name) for r in runs]
     scores = [s for s in scores if s is not None]
     book = exp.book
     return LedgerRow(
@@ -163,7 +188,7 @@ def seed_spread(profile="full", root=None):
         exp = registry()[row.name]
         key = exp.book.key if exp.book else None
         runs = [latest(row.name, profile, s, root) for s in row.seeds]
-        scores = [headline(r.value, key) for r in runs if r is not None]
+        scores = [headline(r.value, key, row.name) for r in runs if r is not None]
         scores = [s for s in scores if s is not None]
         if len(scores) >= 2:
             out.append((row, scores))
