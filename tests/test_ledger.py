@@ -121,7 +121,8 @@ def test_estimates_count_expanded_images():
 def test_seed_spread_lists_each_seed_of_multi_seed_runs(results_root):
     ledger.reproduce("full", only="test.ledger_ok")
     ledger.reproduce("full", only="test.ledger_off")  # one seed: not listed
-    spreads = {row.name: scores for row, scores in ledger.seed_spread("full")}
+    rows = ledger.ledger_rows("full")
+    spreads = {row.name: scores for row, scores in ledger.seed_spread(rows)}
     assert spreads["test.ledger_ok"] == pytest.approx([0.95, 0.951])
     assert "test.ledger_off" not in spreads
 

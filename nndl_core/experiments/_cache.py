@@ -6,6 +6,7 @@ Used by every page through :func:`nndl_core.experiments.load_or_run`.
 """
 
 import ast
+import functools
 import hashlib
 import json
 import os
@@ -48,8 +49,13 @@ def library_hash(package_dir=_PACKAGE_DIR, exclude=()):
     older code are never reused. ``exclude`` holds glob patterns of file
     names to leave out.
     """
+    return _sources_hash(Path(package_dir).rglob("*.py"), package_dir, exclude)
+
+
+def _sources_hash(paths, package_dir, exclude):
+    """SHA-256 (16 hex digits) of the names and bytes of ``paths``, less ``exclude``."""
     digest = hashlib.sha256()
-    for path in sorted(Path(package_dir).rglob("*.py")):
+    for path in sorted(paths):
         if any(path.match(pattern) for pattern in exclude):
             continue
         digest.update(path.relative_to(package_dir).as_posix().encode())
@@ -68,6 +74,13 @@ def _module_path(name, package_dir):
 
 
 def _imported_modules(path, name, package_dir):
+    """:func:`_scan_imports` of ``path``, parsed once per version of the file."""
+    stat = path.stat()
+    return _scan_imports(path, name, str(package_dir), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=1024)
+def _scan_imports(path, name, package_dir, mtime_ns, size):
     """Dotted names of the ``nndl_core`` modules that the file ``path`` imports.
 
     ``from X import a, b`` counts the submodules ``X.a``, ``X.b`` it names,
@@ -96,7 +109,7 @@ def _imported_modules(path, name, package_dir):
         found += modules
         if len(modules) < len(names):
             found.append(target)
-    return found
+    return tuple(found)
 
 
 def import_closure(module, package_dir=_PACKAGE_DIR):
@@ -134,13 +147,8 @@ def results_hash(package_dir=_PACKAGE_DIR, module=None):
     """
     if module is None or not module.startswith("nndl_core."):
         return library_hash(package_dir, exclude=PRESENTATION_MODULES)
-    digest = hashlib.sha256()
-    for path in import_closure(module, package_dir):
-        if any(path.match(pattern) for pattern in PRESENTATION_MODULES):
-            continue
-        digest.update(path.relative_to(package_dir).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    closure = import_closure(module, package_dir)
+    return _sources_hash(closure, package_dir, PRESENTATION_MODULES)
 
 
 def results_dir():

@@ -84,6 +84,7 @@ class LedgerRow:
     book_settings: bool = True  # does the profile run the book's exact settings?
     unit: str = "%"
     stale: bool = False  # some run was made by earlier library code
+    scores: tuple = ()  # the headline number of each seed that has run
 
     @property
     def code(self):
@@ -157,6 +158,7 @@ def _row(exp, profile, root):
         book_settings=exp.is_book_settings(profile),
         unit=book.unit if book else "%",
         stale=any(r.stale for r in runs),
+        scores=tuple(scores),
     )
 
 
@@ -176,23 +178,14 @@ def ledger_rows(profile="full", chapter=None, only=None, root=None):
     return rows
 
 
-def seed_spread(profile="full", root=None):
-    """Headline numbers per seed of every experiment with two or more seeds run.
+def seed_spread(rows):
+    """The rows of ``rows`` with two or more seeds run, with each seed's number.
 
     The evidence behind the tolerances: how far apart runs of one setting
     land when only the seed changes. Returns ``(row, scores)`` pairs, where
     ``scores`` lists each seed's headline number (same unit as the row).
     """
-    out = []
-    for row in ledger_rows(profile, root=root):
-        exp = registry()[row.name]
-        key = exp.book.key if exp.book else None
-        runs = [latest(row.name, profile, s, root) for s in row.seeds]
-        scores = [headline(r.value, key, row.name) for r in runs if r is not None]
-        scores = [s for s in scores if s is not None]
-        if len(scores) >= 2:
-            out.append((row, scores))
-    return out
+    return [(row, list(row.scores)) for row in rows if len(row.scores) >= 2]
 
 
 def reproduce(profile="full", chapter=None, only=None, progress=None, root=None):
