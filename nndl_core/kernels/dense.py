@@ -31,11 +31,22 @@ nonzero inputs are ``indices[starts[e]:stops[e]]`` with values
 :class:`SparseImages`, the compressed sparse rows of the whole data set,
 made once (:func:`to_sparse`); for a hidden layer they are listed per
 mini-batch from its activations (:func:`list_nonzero`, which also applies
-the dropout mask). The forward pass adds four rows ``w_t[k]`` per pass over
-``z`` (:func:`dense_forward`); the backward pass adds each example's
-gradient only to the rows of its nonzero inputs (:func:`dense_backward`).
-Both change only the order in which numbers are added, so the results agree
-with the reference to rounding (see the tests for the tolerances).
+the dropout mask). The forward pass sums the rows ``w_t[k]`` of an
+example's nonzero inputs into ``z`` (:func:`dense_forward`); the backward
+pass adds each example's gradient only to the rows of its nonzero inputs
+(:func:`dense_backward`). Both change only the order in which numbers are
+added, and use fused multiply-adds (one rounding instead of two), so the
+results agree with the reference to rounding (see the tests for the
+tolerances).
+
+Vectors
+-------
+The loops along a row are written with the explicit eight-float64 vectors of
+:mod:`nndl_core.kernels.simd`: a row of ``z`` (or of ``delta``) stays in
+vector registers while every input row is added (:func:`_sum_rows`,
+:func:`_add_to_rows`), and no run-time overlap check runs per row. The
+sigmoid and softmax use :func:`~nndl_core.kernels.elementwise.exp_nonpositive`
+so that a layer's neurons are computed eight at a time.
 """
 
 from collections import namedtuple
@@ -44,6 +55,8 @@ import numpy as np
 from numba import njit
 
 from ._options import NJIT_OPTIONS
+from .elementwise import exp_nonpositive
+from .simd import LANES, prefetch, vfma, vload, vstore, vzero
 
 __all__ = [
     "ACTIVATIONS",
@@ -75,6 +88,7 @@ __all__ = [
     "output_delta",
     "pack",
     "pack_like",
+    "prefetch_rows",
     "read_only",
     "to_sparse",
     "unpack",
@@ -92,7 +106,7 @@ SIGMOID, TANH, RELU, SOFTMAX = (ACTIVATIONS[k] for k in ACTIVATIONS)
 
 FEEDFORWARD_CHUNK = 500  # examples per pass in feedforward_kernel
 
-PAD = 8  # rows of w_t, z and delta are padded to a multiple of 8 float64s
+PAD = LANES  # rows of w_t, z and delta are padded to a multiple of 8 float64s
 
 Layout = namedtuple(
     "Layout",
@@ -118,7 +132,16 @@ layer ``l``'s neurons.
 
 Workspace = namedtuple(
     "Workspace",
-    ["activations", "deltas", "indices", "values", "starts", "stops", "scales"],
+    [
+        "activations",
+        "deltas",
+        "indices",
+        "values",
+        "starts",
+        "stops",
+        "scales",
+        "transposed",
+    ],
 )
 Workspace.__doc__ = """Scratch arrays for mini-batches of up to ``capacity`` examples.
 
@@ -129,7 +152,8 @@ weight layer ``l >= 1``, listed by :func:`list_nonzero`; ``starts[l]``,
 ``stops[l]`` (capacity,) say where each example's list lies (for ``l = 0``
 it lies in the data set's :class:`SparseImages`). ``scales[l]``: weight
 layer ``l``'s weights are ``scales[l]`` times the stored ones (1.0 except
-during an epoch with L2, see ``dense_sgd``).
+during an epoch with L2, see ``dense_sgd``). ``transposed``: room for one
+weight layer in the book's layout (n_out, widths[l]), for BP2.
 """
 
 SparseImages = namedtuple("SparseImages", ["indptr", "indices", "values", "shape"])
@@ -191,14 +215,15 @@ def list_nonzero(a, mask, n_in, start, indices, values):
 
 @njit(**NJIT_OPTIONS)
 def _sigmoid(z):
-    """Scalar sigmoid, computed exactly as ``activations.sigmoid`` computes it.
+    """Scalar sigmoid, computed as ``activations.sigmoid`` computes it.
 
-    ``e = exp(-|z|)`` never overflows; then ``1/(1+e)`` for ``z >= 0`` and
+    ``e = exp(-|z|)`` (:func:`~nndl_core.kernels.elementwise.exp_nonpositive`,
+    within an ulp of ``np.exp``) never overflows; then ``1/(1+e)`` for ``z >= 0`` and
     ``e/(1+e)`` for ``z < 0``. Both quotients come from one ``exp``, so the
     choice compiles to a select instead of a branch that mispredicts half
     the time.
     """
-    e = np.exp(-abs(z))
+    e = exp_nonpositive(-abs(z))
     return (1.0 if z >= 0.0 else e) / (1.0 + e)
 
 
@@ -225,7 +250,8 @@ def _activate(z, n_out, code):
             largest = max(largest, z[j])
         total = 0.0
         for j in range(n_out):
-            z[j] = np.exp(z[j] - largest)
+            z[j] = exp_nonpositive(z[j] - largest)
+        for j in range(n_out):  # a separate loop: the one above vectorizes
             total += z[j]
         for j in range(n_out):
             z[j] = z[j] / total
@@ -250,6 +276,63 @@ def _derivative(a, code):
 
 
 @njit(**NJIT_OPTIONS)
+def _sum_rows(w_t, rows, a_in, j, n_vectors, z):
+    """``z[j:j+k] = sum_i a_in[i] * w_t[rows[i], j:j+k]``, ``k = n_vectors * LANES``.
+
+    ``n_vectors`` (1 to 4) sums stay in vector registers while every row is
+    added (one fused multiply-add per vector per row), and are stored once.
+    Four sums are enough to keep the multiply-add units busy while each sum
+    waits for its previous step.
+    """
+    z_1 = z_2 = z_3 = z_4 = vzero()
+    for i in range(rows.shape[0]):
+        w, v = w_t[rows[i]], a_in[i]
+        z_1 = vfma(z_1, v, vload(w, j))
+        if n_vectors > 1:  # the same every row: LLVM moves the test out of the loop
+            z_2 = vfma(z_2, v, vload(w, j + LANES))
+        if n_vectors > 2:
+            z_3 = vfma(z_3, v, vload(w, j + 2 * LANES))
+        if n_vectors > 3:
+            z_4 = vfma(z_4, v, vload(w, j + 3 * LANES))
+    vstore(z, j, z_1)
+    if n_vectors > 1:
+        vstore(z, j + LANES, z_2)
+    if n_vectors > 2:
+        vstore(z, j + 2 * LANES, z_3)
+    if n_vectors > 3:
+        vstore(z, j + 3 * LANES, z_4)
+
+
+@njit(**NJIT_OPTIONS)
+def _add_to_rows(target, rows, a_in, factor, delta_e):
+    """``target[rows[i]] += (factor * a_in[i]) * delta_e`` for every listed input ``i``.
+
+    One example's BP4 term, added to the rows of its nonzero inputs only
+    (a gradient, or with ``factor = -step`` the weights themselves).
+    ``delta_e`` is held in vector registers, four vectors at a time, while
+    the rows are updated.
+    """
+    width = delta_e.shape[0]
+    for j in range(0, width, 4 * LANES):
+        n_vectors = min(4, (width - j) // LANES)
+        d_1 = vload(delta_e, j)
+        d_2 = vload(delta_e, j + LANES) if n_vectors > 1 else d_1
+        d_3 = vload(delta_e, j + 2 * LANES) if n_vectors > 2 else d_1
+        d_4 = vload(delta_e, j + 3 * LANES) if n_vectors > 3 else d_1
+        for i in range(rows.shape[0]):
+            row, s = target[rows[i]], factor * a_in[i]
+            vstore(row, j, vfma(vload(row, j), s, d_1))
+            if n_vectors > 1:
+                vstore(row, j + LANES, vfma(vload(row, j + LANES), s, d_2))
+            if n_vectors > 2:
+                k = j + 2 * LANES
+                vstore(row, k, vfma(vload(row, k), s, d_3))
+            if n_vectors > 3:
+                k = j + 3 * LANES
+                vstore(row, k, vfma(vload(row, k), s, d_4))
+
+
+@njit(**NJIT_OPTIONS)
 def dense_forward(w_t, scale, b, inputs, code, n_out, a_out):
     """``a_out = activation(w @ a_in + b)`` for a mini-batch (eq. 25), rows = examples.
 
@@ -257,28 +340,17 @@ def dense_forward(w_t, scale, b, inputs, code, n_out, a_out):
     with zero columns past ``n_out``, times ``1/scale`` (1.0 but during L2
     training); ``inputs`` lists each example's nonzero inputs (see the module
     docstring); ``a_out`` has shape (m, width), and its padding columns come
-    out zero. Four inputs are added per pass over ``z``, which saves three
-    loads and stores of ``z`` in four; the sum is associated in groups of
-    four, a change of rounding order only.
+    out zero. Each example's weighted input is summed 32 columns at a time in
+    registers (:func:`_sum_rows`), adding the rows in the listed order.
     """
     starts, stops, indices, values = inputs
     width = a_out.shape[1]
     for e in range(a_out.shape[0]):
         z = a_out[e]
-        z[:] = 0.0
         rows = indices[starts[e] : stops[e]]  # slices: no negative-index checks
         a_in = values[starts[e] : stops[e]]
-        count = rows.shape[0]
-        for i in range(0, count - 3, 4):
-            w_1, w_2 = w_t[rows[i]], w_t[rows[i + 1]]
-            w_3, w_4 = w_t[rows[i + 2]], w_t[rows[i + 3]]
-            v_1, v_2, v_3, v_4 = a_in[i], a_in[i + 1], a_in[i + 2], a_in[i + 3]
-            for j in range(width):  # contiguous rows of w_t
-                z[j] += (v_1 * w_1[j] + v_2 * w_2[j]) + (v_3 * w_3[j] + v_4 * w_4[j])
-        for i in range(count - count % 4, count):
-            w_1, v_1 = w_t[rows[i]], a_in[i]
-            for j in range(width):
-                z[j] += v_1 * w_1[j]
+        for j in range(0, width, 4 * LANES):
+            _sum_rows(w_t, rows, a_in, j, min(4, (width - j) // LANES), z)
         for j in range(n_out):
             z[j] = scale * z[j] + b[j]
         _activate(z, n_out, code)
@@ -299,10 +371,7 @@ def dense_backward(inputs, delta, nabla_w_t, nabla_b):
             nabla_b[j] += delta_e[j]
         rows = indices[starts[e] : stops[e]]
         a_in = values[starts[e] : stops[e]]
-        for i in range(rows.shape[0]):
-            nabla_k, v = nabla_w_t[rows[i]], a_in[i]
-            for j in range(nabla_k.shape[0]):
-                nabla_k[j] += delta_e[j] * v
+        _add_to_rows(nabla_w_t, rows, a_in, 1.0, delta_e)
 
 
 @njit(**NJIT_OPTIONS)
@@ -321,21 +390,45 @@ def _output_delta(a_out, y, n_out, cost_code, delta):
 
 
 @njit(**NJIT_OPTIONS)
-def _backpropagate_delta(w_t, scale, a_in, mask, delta, n_out, code, delta_in):
+def _transpose(w_t, n_out, w):
+    """``w[j, k] = w_t[k, j]``: the book's layout, rows = output neurons.
+
+    ``w`` has shape (n_out, width_in); its columns past ``w_t.shape[0]`` (the
+    padding of the layer below) are set to zero.
+    """
+    n_in = w_t.shape[0]
+    for j in range(n_out):
+        for k in range(n_in):
+            w[j, k] = w_t[k, j]
+        for k in range(n_in, w.shape[1]):
+            w[j, k] = 0.0
+
+
+@njit(**NJIT_OPTIONS)
+def _backpropagate_delta(w_t, scale, a_in, mask, delta, n_out, code, w, delta_in):
     """BP2: ``delta_in = ((w^T delta) * act'(z_in)) * mask``, rows = examples.
 
-    ``w = scale * w_t.T`` as in :func:`dense_forward`.
-    ``act'`` comes from the stored activation (:func:`_derivative`), and
-    ``mask`` is the dropout mask of the layer (ones without dropout), applied
-    last as in ``regularization.dropout_backprop``. Only the first
-    ``w_t.shape[0]`` columns of ``delta_in`` are written.
+    ``w = scale * w_t.T`` as in :func:`dense_forward`. ``w^T delta`` sums
+    the rows of ``w`` weighted by the example's deltas, so the weights are
+    first copied into the book's layout (``w``, (n_out, width_in), once per
+    mini-batch) and each example's sum is :func:`_sum_rows` over them, in
+    registers. ``act'`` comes from the stored activation
+    (:func:`_derivative`), and ``mask`` is the dropout mask of the layer
+    (ones without dropout), applied last as in
+    ``regularization.dropout_backprop``. The padding columns of ``delta_in``
+    come out zero.
     """
+    _transpose(w_t, n_out, w)
+    n_in, width_in = w_t.shape[0], w.shape[1]
+    outputs = np.arange(n_out)
     for e in range(delta_in.shape[0]):
-        for k in range(w_t.shape[0]):
-            s = 0.0
-            for j in range(n_out):
-                s += w_t[k, j] * delta[e, j]
-            delta_in[e, k] = (scale * s * _derivative(a_in[e, k], code)) * mask[k]
+        s = delta_in[e]
+        for j in range(0, width_in, 4 * LANES):
+            _sum_rows(w, outputs, delta[e], j, min(4, (width_in - j) // LANES), s)
+        for k in range(n_in):
+            s[k] = (scale * s[k] * _derivative(a_in[e, k], code)) * mask[k]
+        for k in range(n_in, width_in):
+            s[k] = 0.0
 
 
 # --- the whole network, one mini-batch ----------------------------------------
@@ -452,6 +545,9 @@ def backpropagate(params, layout, mask, l, m, workspace):
         block(workspace.deltas, layout, l + 1, m),
         layout.sizes[l + 1],
         layout.activations[l - 1],
+        workspace.transposed[: layout.sizes[l + 1] * layout.widths[l]].reshape(
+            (layout.sizes[l + 1], layout.widths[l])
+        ),
         block(workspace.deltas, layout, l, m),
     )
 
@@ -491,6 +587,8 @@ def make_workspace(layout, capacity):
     """A :class:`Workspace` for mini-batches of up to ``capacity`` examples."""
     n_layers = layout.sizes.shape[0] - 1
     n_neurons = layout.node_offsets[-1] + layout.widths[-1]
+    # BP2 copies weight layer l >= 1, shape (sizes[l+1], widths[l])
+    transposed = np.max(layout.sizes[2:] * layout.widths[1:-1]) if n_layers > 1 else 1
     return Workspace(
         np.zeros(capacity * n_neurons),  # activations
         np.zeros(capacity * n_neurons),  # deltas
@@ -499,6 +597,7 @@ def make_workspace(layout, capacity):
         np.zeros((n_layers, capacity), dtype=np.int64),  # starts
         np.zeros((n_layers, capacity), dtype=np.int64),  # stops
         np.ones(n_layers),  # scales
+        np.zeros(transposed),
     )
 
 
@@ -511,6 +610,24 @@ def input_rows(images, rows, workspace):
         workspace.starts[0, e] = indptr[rows[e]]
         workspace.stops[0, e] = indptr[rows[e] + 1]
     return workspace.starts[0, :m], workspace.stops[0, :m], indices, values
+
+
+@njit(**NJIT_OPTIONS)
+def prefetch_rows(images, rows):
+    """Ask for the nonzero pixels of images ``rows`` ahead of their mini-batch.
+
+    A shuffled epoch reads each image's list from a random place in memory
+    (the whole training set's lists are some 90 MB, far more than the
+    caches); asking one mini-batch ahead lets those reads overlap the
+    current mini-batch's arithmetic instead of stalling it.
+    """
+    indptr, indices, values = images
+    for e in range(rows.shape[0]):
+        start, stop = indptr[rows[e]], indptr[rows[e] + 1]
+        for p in range(start, stop, 16):  # 16 uint32 indices per 64-byte line
+            prefetch(indices, p)
+        for p in range(start, stop, 8):  # 8 float64 values per line
+            prefetch(values, p)
 
 
 @njit(**NJIT_OPTIONS)

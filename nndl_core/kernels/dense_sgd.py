@@ -48,7 +48,7 @@ measured; the NumPy reference took 0.50 there):
 4. Gradient applied per example without a ``nabla`` buffer, two images
    scanned per pass for their nonzero pixels, branch-free sigmoid:
    0.17-0.18.
-5. (this file) The data set's nonzero pixels listed once per training run
+5. The data set's nonzero pixels listed once per training run
    (``dense.to_sparse``, uint32 indices: no negative-index checks), L2's
    decay kept as a per-layer scale. Against version 4 in the same process,
    epochs alternating, CPU seconds per epoch (median of 7, with the machine
@@ -56,6 +56,13 @@ measured; the NumPy reference took 0.50 there):
    0.229 -> 0.186 (0.84x), bit-identical results; chapter 3's [784, 100,
    10] with cross-entropy and L2 (lmbda = 5, eta = 0.5): 0.523 -> 0.433
    (0.80x), results within 1e-13. Listing the pixels takes 0.1-0.3 s once.
+6. (this file) Explicit vectors (``kernels/simd.py``): each example's
+   weighted inputs summed in registers, its delta held in registers while
+   the rows of its nonzero inputs are updated, fused multiply-adds;
+   a sigmoid that vectorizes (``kernels/elementwise.py``, and NumPy's error
+   model, so that a division needs no zero test); the next mini-batch's
+   pixels prefetched. Against version 5 in the same process, epochs
+   alternating (``VERSION_6_NOTE``)
 
 Tried and left out: reading each mini-batch's pixels once ahead of the
 forward pass, so that the memory system fetches the ten images' rows in
@@ -78,6 +85,7 @@ from numba import njit
 from . import dense
 from ._options import NJIT_OPTIONS
 from .dense import (
+    _add_to_rows,
     backpropagate,
     biases,
     block,
@@ -87,6 +95,7 @@ from .dense import (
     network_backward,
     network_forward,
     output_delta,
+    prefetch_rows,
     weights_t,
 )
 
@@ -170,13 +179,9 @@ def dense_sgd_step(inputs, delta, w_t, b, scales, l, step, rule):
     _penalize(w_t, scales, l, rule)
     step_w = step / scales[l]  # the stored weights' step: step itself without L2
     for e in range(delta.shape[0]):
-        delta_e = delta[e]
         rows = indices[starts[e] : stops[e]]  # slices: no negative-index checks
         a_in = values[starts[e] : stops[e]]
-        for i in range(rows.shape[0]):
-            w_k, scaled = w_t[rows[i]], step_w * a_in[i]
-            for j in range(w_k.shape[0]):
-                w_k[j] -= scaled * delta_e[j]
+        _add_to_rows(w_t, rows, a_in, -step_w, delta[e])
 
 
 @njit(**NJIT_OPTIONS)
@@ -285,6 +290,7 @@ def train_epoch_kernel(
         y[:m] = 0.0
         for e in range(m):
             y[e, labels[order[start + e]]] = 1.0  # one-hot desired outputs
+        prefetch_rows(images, order[stop : stop + mini_batch_size])
         inputs = input_rows(images, order[start:stop], workspace)
         mask = masks[batch] if masks.shape[0] else ones
         network_forward(params, layout, inputs, mask, workspace)

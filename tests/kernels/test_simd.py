@@ -1,0 +1,83 @@
+"""The vector operations compile to what their Python meaning says."""
+
+import numpy as np
+import pytest
+from numba import njit
+from numba.core.errors import TypingError
+
+from nndl_core.kernels import simd
+from nndl_core.kernels.simd import LANES, prefetch, vfma, vload, vstore, vzero
+
+
+def _axpy_rows(out, rows, scales):
+    """out[:] = sum_i scales[i] * rows[i], LANES at a time (the kernels' pattern)."""
+    for j in range(0, out.shape[0], LANES):
+        acc = vzero()
+        for i in range(rows.shape[0]):
+            prefetch(rows[i], j)
+            acc = vfma(acc, scales[i], vload(rows[i], j))
+        vstore(out, j, acc)
+
+
+_axpy_rows_compiled = njit(_axpy_rows)
+
+
+def test_compiled_equals_python_meaning_on_exact_values():
+    rows = np.arange(3 * 2 * LANES, dtype=np.float64).reshape(3, 2 * LANES)
+    scales = np.array([1.0, -2.0, 0.5])
+    expected, actual = np.zeros(2 * LANES), np.zeros(2 * LANES)
+    _axpy_rows(expected, rows, scales)  # small integers and halves: no rounding
+    _axpy_rows_compiled(actual, rows, scales)
+    np.testing.assert_array_equal(actual, expected)
+    np.testing.assert_array_equal(actual, scales @ rows)
+
+
+def test_fused_multiply_add_rounds_once(rng):
+    rows = rng.standard_normal((50, 4 * LANES))
+    scales = rng.standard_normal(50)
+    expected, actual = np.zeros(4 * LANES), np.zeros(4 * LANES)
+    _axpy_rows(expected, rows, scales)
+    _axpy_rows_compiled(actual, rows, scales)
+    np.testing.assert_allclose(actual, expected, rtol=1e-13, atol=1e-14)
+    # one fused step is the exactly rounded a + s*w: 1 + 2**-30 * 2**-30 is not 1
+    one = np.ones(LANES)
+    fused = np.zeros(LANES)
+    _axpy_rows_compiled(fused, np.stack([one, one]), np.array([1.0, 2.0**-60]))
+    assert (fused == 1.0 + 2.0**-60).all()  # 1 + 2**-60 rounds to 1.0 either way
+
+
+@njit
+def _store_middle(a, v):
+    vstore(a, LANES, vfma(vzero(), v, vload(a, LANES)))
+
+
+def test_vstore_writes_only_its_lanes():
+    a = np.arange(3 * LANES, dtype=np.float64)
+    _store_middle(a, 2.0)
+    expected = np.arange(3 * LANES, dtype=np.float64)
+    expected[LANES : 2 * LANES] *= 2.0
+    np.testing.assert_array_equal(a, expected)
+
+
+def test_python_meaning():
+    a = np.arange(2 * LANES, dtype=np.float64)
+    v = vload(a, LANES)
+    v[0] = -1.0  # a copy, as a register would be
+    assert a[LANES] == LANES
+    vstore(a, 0, vfma(vzero(), 3.0, v))
+    np.testing.assert_array_equal(a[:LANES], 3.0 * np.r_[-1.0, LANES + 1 : 2 * LANES])
+    assert prefetch(a, 0) is None
+
+
+@njit
+def _load_2d(a):
+    return vload(a, 0)
+
+
+def test_wrong_array_kind_fails_to_compile():
+    with pytest.raises(TypingError):
+        _load_2d(np.zeros((2, LANES)))
+
+
+def test_lanes_are_one_avx512_register():
+    assert simd.LANES * 8 == 64  # bytes
