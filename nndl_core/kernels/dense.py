@@ -56,7 +56,7 @@ from numba import njit
 
 from ._options import NJIT_OPTIONS
 from .elementwise import exp_nonpositive
-from .simd import LANES, prefetch, vfma, vload, vstore, vzero
+from .simd import LANES, aligned_zeros, prefetch, vfma, vload, vstore, vzero
 
 __all__ = [
     "ACTIVATIONS",
@@ -590,14 +590,14 @@ def make_workspace(layout, capacity):
     # BP2 copies weight layer l >= 1, shape (sizes[l+1], widths[l])
     transposed = np.max(layout.sizes[2:] * layout.widths[1:-1]) if n_layers > 1 else 1
     return Workspace(
-        np.zeros(capacity * n_neurons),  # activations
-        np.zeros(capacity * n_neurons),  # deltas
+        aligned_zeros(capacity * n_neurons),  # activations
+        aligned_zeros(capacity * n_neurons),  # deltas
         np.zeros(capacity * n_neurons, dtype=np.uint32),  # indices
-        np.zeros(capacity * n_neurons),  # values
+        aligned_zeros(capacity * n_neurons),  # values
         np.zeros((n_layers, capacity), dtype=np.int64),  # starts
         np.zeros((n_layers, capacity), dtype=np.int64),  # stops
         np.ones(n_layers),  # scales
-        np.zeros(transposed),
+        aligned_zeros(transposed),
     )
 
 
@@ -742,7 +742,7 @@ def pack_like(layout, weights, biases):
     Used for the parameters and for anything shaped like them (velocities).
     """
     n_in, n_out = layout.sizes[:-1], layout.sizes[1:]
-    params = np.zeros(int(layout.b_offsets[-1] + layout.widths[-1]))
+    params = aligned_zeros(int(layout.b_offsets[-1] + layout.widths[-1]))
     for l, (w, b) in enumerate(zip(weights, biases, strict=True)):
         if w.shape != (n_out[l], n_in[l]) or b.shape != (n_out[l], 1):
             raise ValueError(
@@ -891,7 +891,7 @@ def backprop(net, x, y, masks=None):
         raise ValueError(f"x has {x_rows.shape[0]} columns but y has {y_rows.shape[0]}")
     code = cost_code(net)
     layout, params = pack(net)
-    nabla = np.zeros_like(params)
+    nabla = aligned_zeros(params.shape[0])
     images = _sparse_arrays(to_sparse(x_rows))
     backprop_kernel(
         images, y_rows, mask_vector(layout, masks), code, params, layout, nabla

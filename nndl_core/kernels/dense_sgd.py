@@ -98,6 +98,7 @@ from .dense import (
     prefetch_rows,
     weights_t,
 )
+from .simd import aligned_zeros
 
 __all__ = [
     "PENALTIES",
@@ -281,7 +282,7 @@ def train_epoch_kernel(
     capacity = max(1, min(mini_batch_size, n))  # a huge mini-batch needs no more
     workspace = make_workspace(layout, capacity)
     y = np.zeros((capacity, layout.sizes[-1]))
-    nabla = np.zeros(params.shape[0] if rule.mu != 0.0 else 0)
+    nabla = aligned_zeros(params.shape[0] if rule.mu != 0.0 else 0)
     ones = np.ones(max(layout.node_offsets[-1], 1))  # no dropout
     for batch in range((n + mini_batch_size - 1) // mini_batch_size):
         start = batch * mini_batch_size
