@@ -21,7 +21,7 @@ Every kernel module writes ``@njit(**NJIT_OPTIONS)``; a test
   on the number of threads.
 """
 
-__all__ = ["NJIT_OPTIONS"]
+__all__ = ["NJIT_INLINE_OPTIONS", "NJIT_OPTIONS"]
 
 NJIT_OPTIONS = {
     "cache": True,
@@ -29,3 +29,8 @@ NJIT_OPTIONS = {
     "fastmath": False,
     "parallel": False,
 }
+
+#: For the small accessors called a few times per mini-batch (``weights_t``,
+#: ``block``, ...): Numba inlines them into their callers, so that no call
+#: passes the whole ``Layout`` and ``Workspace`` (dozens of arguments).
+NJIT_INLINE_OPTIONS = {**NJIT_OPTIONS, "inline": "always"}

@@ -54,7 +54,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from ._options import NJIT_OPTIONS
+from ._options import NJIT_INLINE_OPTIONS, NJIT_OPTIONS
 from .elementwise import exp_nonpositive
 from .simd import LANES, aligned_zeros, prefetch, vfma, vload, vstore, vzero
 
@@ -434,7 +434,7 @@ def _backpropagate_delta(w_t, scale, a_in, mask, delta, n_out, code, w, delta_in
 # --- the whole network, one mini-batch ----------------------------------------
 
 
-@njit(**NJIT_OPTIONS)
+@njit(**NJIT_INLINE_OPTIONS)
 def weights_t(params, layout, l):
     """Weight layer ``l``'s ``w_t`` (n_in, width): a view into ``params``."""
     n_in, width = layout.sizes[l], layout.widths[l + 1]
@@ -442,21 +442,21 @@ def weights_t(params, layout, l):
     return params[start : start + n_in * width].reshape((n_in, width))
 
 
-@njit(**NJIT_OPTIONS)
+@njit(**NJIT_INLINE_OPTIONS)
 def biases(params, layout, l):
     """Weight layer ``l``'s biases (width,): a view into ``params``."""
     start = layout.b_offsets[l]
     return params[start : start + layout.widths[l + 1]]
 
 
-@njit(**NJIT_OPTIONS)
+@njit(**NJIT_INLINE_OPTIONS)
 def hidden_mask(masks, layout, l):
     """Hidden layer ``l``'s part (widths[l],) of a mask vector (see ``Layout``)."""
     start = layout.node_offsets[l]
     return masks[start : start + layout.widths[l]]
 
 
-@njit(**NJIT_OPTIONS)
+@njit(**NJIT_INLINE_OPTIONS)
 def _flat_block(buffer, layout, l):
     """Neuron layer l's whole block of ``buffer``, flat (capacity * widths[l],)."""
     capacity = buffer.shape[0] // (layout.node_offsets[-1] + layout.widths[-1])
@@ -464,14 +464,14 @@ def _flat_block(buffer, layout, l):
     return buffer[start : start + capacity * layout.widths[l]]
 
 
-@njit(**NJIT_OPTIONS)
+@njit(**NJIT_INLINE_OPTIONS)
 def block(buffer, layout, l, m):
     """Rows ``[:m]`` of neuron layer l's (capacity, widths[l]) block of ``buffer``."""
     flat = _flat_block(buffer, layout, l)
     return flat.reshape((-1, layout.widths[l]))[:m]
 
 
-@njit(**NJIT_OPTIONS)
+@njit(**NJIT_INLINE_OPTIONS)
 def hidden_input(workspace, layout, l, m):
     """The listed nonzero inputs of weight layer ``l >= 1`` (:func:`list_nonzero`)."""
     return (
@@ -523,7 +523,7 @@ def network_forward(params, layout, inputs, mask, workspace):
         )
 
 
-@njit(**NJIT_OPTIONS)
+@njit(**NJIT_INLINE_OPTIONS)
 def output_delta(layout, y, cost_code, workspace):
     """BP1 into the output layer's delta block; returns that block (m, width)."""
     n_layers = layout.sizes.shape[0] - 1
@@ -534,7 +534,7 @@ def output_delta(layout, y, cost_code, workspace):
     return delta
 
 
-@njit(**NJIT_OPTIONS)
+@njit(**NJIT_INLINE_OPTIONS)
 def backpropagate(params, layout, mask, l, m, workspace):
     """BP2 from weight layer ``l``'s delta into neuron layer ``l``'s delta block."""
     _backpropagate_delta(
@@ -601,7 +601,7 @@ def make_workspace(layout, capacity):
     )
 
 
-@njit(**NJIT_OPTIONS)
+@njit(**NJIT_INLINE_OPTIONS)
 def input_rows(images, rows, workspace):
     """The input layer's nonzero entries for images ``rows`` (m,) of ``images``."""
     indptr, indices, values = images

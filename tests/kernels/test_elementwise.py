@@ -51,7 +51,8 @@ def test_special_values():
 
 def test_python_body_computes_the_same_bits(points):
     sample = points[::997]
-    python = np.array([exp_nonpositive.py_func(x) for x in sample])
+    python_body = getattr(exp_nonpositive, "py_func", exp_nonpositive)
+    python = np.array([python_body(x) for x in sample])
     np.testing.assert_array_equal(python, _exp(sample))
 
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from numba import njit
+from numba import config, njit
 from numba.core.errors import TypingError
 
 from nndl_core.kernels import simd
@@ -74,10 +74,21 @@ def _load_2d(a):
     return vload(a, 0)
 
 
+@pytest.mark.skipif(config.DISABLE_JIT, reason="nothing is compiled")
 def test_wrong_array_kind_fails_to_compile():
     with pytest.raises(TypingError):
         _load_2d(np.zeros((2, LANES)))
 
 
-def test_lanes_are_one_avx512_register():
-    assert simd.LANES * 8 == 64  # bytes
+def test_a_vector_is_one_cache_line():
+    assert simd.LANES * 8 == simd.ALIGNMENT == 64  # bytes
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 1000])
+def test_aligned_zeros_start_a_cache_line(n):
+    python_body = getattr(simd.aligned_zeros, "py_func", simd.aligned_zeros)
+    for make in (simd.aligned_zeros, python_body):
+        a = make(n)
+        assert a.shape == (n,) and a.dtype == np.float64 and not a.any()
+        assert n == 0 or a.ctypes.data % simd.ALIGNMENT == 0
+        assert a.flags.c_contiguous and a.flags.writeable
