@@ -233,16 +233,20 @@ def _activate(z, n_out, code):
 
     As ``activations.py``: the stable sigmoid, ``tanh``, ``max(z, 0)`` (NaN
     stays NaN, as in ``np.maximum``), and softmax with the maximum
-    subtracted first.
+    subtracted first. ``z`` is a padded row (its length a multiple of
+    ``LANES``, zeros past ``n_out``): the elementwise neurons run over the
+    whole row, in whole vectors with no scalar remainder, and the padding is
+    zero again afterwards (the sigmoid of 0 is 1/2).
     """
     if code == SIGMOID:
-        for j in range(n_out):
+        for j in range(z.shape[0]):
             z[j] = _sigmoid(z[j])
+        z[n_out:] = 0.0
     elif code == TANH:
         for j in range(n_out):
             z[j] = np.tanh(z[j])
     elif code == RELU:
-        for j in range(n_out):
+        for j in range(z.shape[0]):
             z[j] = 0.0 if z[j] <= 0.0 else z[j]
     else:  # SOFTMAX
         largest = z[0]
@@ -351,7 +355,7 @@ def dense_forward(w_t, scale, b, inputs, code, n_out, a_out):
         a_in = values[starts[e] : stops[e]]
         for j in range(0, width, 4 * LANES):
             _sum_rows(w_t, rows, a_in, j, min(4, (width - j) // LANES), z)
-        for j in range(n_out):
+        for j in range(width):  # padding: 0 * scale + 0
             z[j] = scale * z[j] + b[j]
         _activate(z, n_out, code)
 
@@ -425,10 +429,9 @@ def _backpropagate_delta(w_t, scale, a_in, mask, delta, n_out, code, w, delta_in
         s = delta_in[e]
         for j in range(0, width_in, 4 * LANES):
             _sum_rows(w, outputs, delta[e], j, min(4, (width_in - j) // LANES), s)
-        for k in range(n_in):
+        for k in range(width_in):  # whole vectors; the padding is zeroed next
             s[k] = (scale * s[k] * _derivative(a_in[e, k], code)) * mask[k]
-        for k in range(n_in, width_in):
-            s[k] = 0.0
+        s[n_in:] = 0.0
 
 
 # --- the whole network, one mini-batch ----------------------------------------
