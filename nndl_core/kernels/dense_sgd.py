@@ -57,24 +57,40 @@ measured; the NumPy reference took 0.50 there):
    10] with cross-entropy and L2 (lmbda = 5, eta = 0.5): 0.523 -> 0.433
    (0.80x), results within 1e-13. Listing the pixels takes 0.1-0.3 s once.
 6. (this file) Explicit vectors (``kernels/simd.py``): each example's
-   weighted inputs summed in registers, its delta held in registers while
-   the rows of its nonzero inputs are updated, fused multiply-adds;
-   a sigmoid that vectorizes (``kernels/elementwise.py``, and NumPy's error
-   model, so that a division needs no zero test); the next mini-batch's
-   pixels prefetched. Against version 5 in the same process, epochs
-   alternating (``VERSION_6_NOTE``)
+   weighted inputs summed in vector registers, its delta held in registers
+   while the rows of its nonzero inputs are updated, fused multiply-adds,
+   buffers that start on a cache line; a sigmoid that vectorizes
+   (``kernels/elementwise.py``, and NumPy's error model, so that a division
+   needs no zero test) over whole padded rows; BP2 as a sum of rows of the
+   transposed weights; the next mini-batch's pixels prefetched; the
+   per-mini-batch accessors inlined. Against version 5 in the same process,
+   epochs alternating, CPU seconds per epoch (median of 15; load average
+   0.9): 0.178 -> 0.104 (0.58x); chapter 3's network (median of 9): 0.454
+   -> 0.285 (0.63x). The steps, measured the same way, one against the
+   previous: vectors 0.75x, error model 0.96x, vectorized exp 0.96x, BP2
+   0.96x, aligned buffers 0.87x, inlined accessors 0.95x, whole-row
+   activations 0.96x; prefetching saves 12% (0.88x without it).
 
-Tried and left out: reading each mini-batch's pixels once ahead of the
-forward pass, so that the memory system fetches the ten images' rows in
-parallel (at most 5% faster, within the noise); four or two rows per pass
-in the update (no faster); a fixed row width (LLVM then unrolls the row
-loop into scalar code: twice as slow); listing the nonzero pixels on both
-cores (``prange``): on a busy two-core machine every parallel region waits
-for a descheduled thread, and the epoch took five times longer. What is
-left is mostly the cost per row: LLVM vectorizes the loop along a row but
-checks at run time, for every row, that the row and ``z`` (or ``delta``)
-do not overlap; with rows of 32 numbers that check and the loop's set-up
-weigh about as much as the arithmetic (see ``nndl bench``'s bound).
+Tried and left out: regrouping each mini-batch's inputs by pixel (a
+compressed-column listing per mini-batch, so that a row of weights is read
+and written once per mini-batch rather than once per example: 382 distinct
+pixels instead of 1,500 for ten images). Listing costs about a third of an
+epoch, and the regrouped forward pass, which must then load and store each
+example's sums for every pixel, ran 1.8x slower than summing in registers;
+the regrouped update was at best 15% faster. Also: four or two rows per
+pass in the update (no faster); prefetching the rows of weights (slower);
+prefetching two mini-batches ahead instead of one (no different);
+passing start and stop instead of slicing the listed inputs (no
+different); Numba-inlining the per-example helpers as well (1.6x slower,
+not investigated further); listing the
+nonzero pixels on both cores (``prange``): on a busy two-core machine
+every parallel region waits for a descheduled thread, and the epoch took
+five times longer. What is left: for chapter 1's network, about a third
+of an epoch is the update of the first layer's rows (each a load, fused
+multiply-add and store of four vectors, from the second-level cache: the
+weights, 200 KB, do not fit the first), a quarter the first layer's
+forward pass, and the rest the second layer, the neurons and the
+mini-batch bookkeeping (measured by leaving each part out).
 """
 
 from collections import namedtuple
