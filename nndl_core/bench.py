@@ -421,8 +421,8 @@ def measure_peak_flops(repeats=5, n=200_000):
     """The floating-point rate of one core at its peak, in flop/s.
 
     The best of ``repeats`` runs of :func:`nndl_core.kernels.peak.multiply_add`
-    (float64 multiplies and adds kept in vector registers, as many as the
-    core's units can take per cycle). The best run is the one least disturbed
+    (float64 fused multiply-adds, counted as two flops each, kept in vector
+    registers, as many as the core's units can take per cycle). The best run is the one least disturbed
     by other jobs on a shared machine.
     """
     from .kernels import peak
@@ -579,7 +579,7 @@ def _bound_lines(b, n_in):
     """The arithmetic bound, and how far Numba is from it."""
     lines = [
         f"Arithmetic bound at {b['peak_flops'] / 1e9:.1f} GFLOP/s (one core's "
-        "measured peak of float64 multiplies and adds):"
+        "measured peak of float64 fused multiply-adds):"
     ]
     for kind, label in (
         ("dense", f"every product ({n_in} inputs)"),
