@@ -422,8 +422,8 @@ def measure_peak_flops(repeats=5, n=200_000):
 
     The best of ``repeats`` runs of :func:`nndl_core.kernels.peak.multiply_add`
     (float64 fused multiply-adds, counted as two flops each, kept in vector
-    registers, as many as the core's units can take per cycle). The best run is the one least disturbed
-    by other jobs on a shared machine.
+    registers, as many as the core's units can take per cycle). The best run
+    is the one least disturbed by other jobs on a shared machine.
     """
     from .kernels import peak
 
