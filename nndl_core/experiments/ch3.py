@@ -364,8 +364,6 @@ register(
     "ch3.l2_100",
     "[784, 100, 10] cross-entropy, lambda = 5.0, eta = 0.5, 30 epochs",
     L2_100,
-    replace(L2_100, epochs=15),
-    "reduced: 15 of the book's 30 epochs (about 35 s on 2 cores instead of 70 s)",
     book=BookFigure(0.9792, "97.92 %", "validation", SECTION, 0.005),
 )
 # The book's best [784, 100, 10] run. Its first 30 epochs are also the N(0, 1)
@@ -412,8 +410,6 @@ for init, book in (
         f"ch3.init30.{init}",
         f"[784, 30, 10], lambda = 5.0, eta = 0.1, {init} weight initialization",
         replace(INIT, initializer=init),
-        replace(INIT, initializer=init, epochs=10),
-        "reduced: 10 of the book's 30 epochs (the comparison is about the first ones)",
         book=book,
     )
 
@@ -487,8 +483,6 @@ for eta, (first, last) in BOOK_ETA_COST.items():
         f"ch3.eta.{eta}",
         f"[784, 30, 10], lambda = 5.0, eta = {eta}: training cost per epoch",
         replace(ETA, eta=eta),
-        replace(ETA, eta=eta, epochs=10),
-        "reduced: 10 of the book's 30 epochs",
         book=BookFigure(
             last,
             f"training cost {first} after epoch 1, {last} after 30",
