@@ -251,3 +251,18 @@ def test_masks_must_fit_the_hidden_layers():
         dense.backprop(net, x, y, [np.ones((3, 1))])
     with pytest.raises(ValueError, match="hidden layer"):
         dense.backprop(net, x, y, [np.ones((3, 1)), np.ones((4, 1))])
+
+
+def test_buffers_start_on_a_cache_line():
+    """Weight rows and workspace blocks start cache lines (simd.ALIGNMENT)."""
+    from nndl_core.kernels.simd import ALIGNMENT
+
+    net = Network([784, 30, 10], seed=0)
+    layout, params = dense.pack(net)
+    assert params.ctypes.data % ALIGNMENT == 0
+    for l in range(2):
+        w_t = params[layout.w_offsets[l] : layout.b_offsets[l]]
+        assert w_t.ctypes.data % ALIGNMENT == 0
+    workspace = dense.make_workspace(layout, 10)
+    for buffer in (workspace.activations, workspace.deltas, workspace.values):
+        assert buffer.ctypes.data % ALIGNMENT == 0
