@@ -77,13 +77,16 @@ and written once per mini-batch rather than once per example: 382 distinct
 pixels instead of 1,500 for ten images). Listing costs about a third of an
 epoch, and the regrouped forward pass, which must then load and store each
 example's sums for every pixel, ran 1.8x slower than summing in registers;
-the regrouped update was at best 15% faster. Also: four or two rows per
-pass in the update (no faster); prefetching the rows of weights (slower);
-prefetching two mini-batches ahead instead of one (no different);
-passing start and stop instead of slicing the listed inputs (no
-different); Numba-inlining the per-example helpers as well (1.6x slower,
-not investigated further); listing the
-nonzero pixels on both cores (``prange``): on a busy two-core machine
+the regrouped update was at best 15% faster; a register-tiled variant
+(five examples' sums in registers, zeros for absent pixels) lost to the
+listing as well. Also: four or two rows per pass in the update (no
+faster); even and odd rows into two pairs of sums for narrow layers (7%
+slower); prefetching the rows of weights (slower); prefetching two
+mini-batches ahead instead of one, or with another cache hint (no
+different); uint16 pixel indices (no different); passing start and stop
+instead of slicing the listed inputs (no different); Numba-inlining the
+per-example helpers as well (1.6x slower, not investigated further);
+listing the nonzero pixels on both cores (``prange``): on a busy two-core machine
 every parallel region waits for a descheduled thread, and the epoch took
 five times longer. What is left: for chapter 1's network, about a third
 of an epoch is the update of the first layer's rows (each a load, fused
