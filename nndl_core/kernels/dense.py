@@ -70,6 +70,7 @@ __all__ = [
     "backprop_kernel",
     "backpropagate",
     "biases",
+    "batch_rows",
     "block",
     "check_supported",
     "cost_code",
@@ -149,11 +150,12 @@ Workspace.__doc__ = """Scratch arrays for mini-batches of up to ``capacity`` exa
 :math:`\\delta^l` for each non-input neuron layer (hidden activations before
 dropout). ``indices``, ``values`` (same blocks): the nonzero inputs of
 weight layer ``l >= 1``, listed by :func:`list_nonzero`; ``starts[l]``,
-``stops[l]`` (capacity,) say where each example's list lies (for ``l = 0``
-it lies in the data set's :class:`SparseImages`). ``scales[l]``: weight
-layer ``l``'s weights are ``scales[l]`` times the stored ones (1.0 except
-during an epoch with L2, see ``dense_sgd``). ``transposed``: room for one
-weight layer in the book's layout (n_out, widths[l]), for BP2.
+``stops[l]`` (capacity,) say where each example's list lies (row 0 is not
+used: the input layer's lists are the data set's, :func:`input_rows`).
+``scales[l]``: weight layer ``l``'s weights are ``scales[l]`` times the
+stored ones (1.0 except during an epoch with L2, see ``dense_sgd``).
+``transposed``: room for one weight layer in the book's layout (n_out,
+widths[l]), for BP2.
 """
 
 SparseImages = namedtuple("SparseImages", ["indptr", "indices", "values", "shape"])
@@ -604,29 +606,48 @@ def make_workspace(layout, capacity):
     )
 
 
-@njit(**NJIT_INLINE_OPTIONS)
-def input_rows(images, rows, workspace):
-    """The input layer's nonzero entries for images ``rows`` (m,) of ``images``."""
+@njit(**NJIT_OPTIONS)
+def input_rows(images, rows):
+    """The input layer's nonzero entries for images ``rows`` (m,) of ``images``.
+
+    Returns ``(starts, stops, indices, values)``: example ``e``'s nonzero
+    pixels lie at ``[starts[e], stops[e])`` of the data set's ``indices`` and
+    ``values``. An epoch calls this once for its whole shuffled order and
+    slices a mini-batch's rows out of it (:func:`batch_rows`): ``indptr`` is
+    then read in sequence, where looking up ten random images per
+    mini-batch missed the cache for each.
+    """
     indptr, indices, values = images
-    m = rows.shape[0]
-    for e in range(m):
-        workspace.starts[0, e] = indptr[rows[e]]
-        workspace.stops[0, e] = indptr[rows[e] + 1]
-    return workspace.starts[0, :m], workspace.stops[0, :m], indices, values
+    starts = np.empty(rows.shape[0], dtype=np.int64)
+    stops = np.empty(rows.shape[0], dtype=np.int64)
+    for e in range(rows.shape[0]):
+        starts[e] = indptr[rows[e]]
+        stops[e] = indptr[rows[e] + 1]
+    return starts, stops, indices, values
+
+
+@njit(**NJIT_INLINE_OPTIONS)
+def batch_rows(inputs, start, stop):
+    """Examples ``start:stop`` of :func:`input_rows`' listing."""
+    starts, stops, indices, values = inputs
+    return starts[start:stop], stops[start:stop], indices, values
 
 
 @njit(**NJIT_OPTIONS)
-def prefetch_rows(images, rows):
-    """Ask for the nonzero pixels of images ``rows`` ahead of their mini-batch.
+def prefetch_rows(inputs):
+    """Ask for the nonzero pixels of the examples in ``inputs`` ahead of their use.
 
     A shuffled epoch reads each image's list from a random place in memory
     (the whole training set's lists are some 90 MB, far more than the
-    caches); asking one mini-batch ahead lets those reads overlap the
-    current mini-batch's arithmetic instead of stalling it.
+    caches); asking for the next mini-batch's lists while this one computes
+    lets those reads overlap the arithmetic instead of stalling it. The
+    epoch asks for half a mini-batch at a time, before the forward pass and
+    before the step: all at once, the requests filled the queue of
+    outstanding misses and the processor waited on it.
     """
-    indptr, indices, values = images
-    for e in range(rows.shape[0]):
-        start, stop = indptr[rows[e]], indptr[rows[e] + 1]
+    starts, stops, indices, values = inputs
+    for e in range(starts.shape[0]):
+        start, stop = starts[e], stops[e]
         for p in range(start, stop, 16):  # 16 uint32 indices per 64-byte line
             prefetch(indices, p)
         for p in range(start, stop, 8):  # 8 float64 values per line
@@ -638,7 +659,7 @@ def backprop_kernel(images, y_rows, masks, cost_code, params, layout, nabla):
     """Write the gradient summed over all rows of ``images`` to zeroed ``nabla``."""
     m = y_rows.shape[0]
     workspace = make_workspace(layout, m)
-    inputs = input_rows(images, np.arange(m), workspace)
+    inputs = input_rows(images, np.arange(m))
     network_forward(params, layout, inputs, masks, workspace)
     network_backward(params, nabla, layout, inputs, masks, y_rows, cost_code, workspace)
 
@@ -653,7 +674,7 @@ def feedforward_kernel(images, params, layout, out_rows):
     for start in range(0, n, FEEDFORWARD_CHUNK):
         stop = min(start + FEEDFORWARD_CHUNK, n)
         m = stop - start
-        inputs = input_rows(images, np.arange(start, stop), workspace)
+        inputs = input_rows(images, np.arange(start, stop))
         network_forward(params, layout, inputs, ones, workspace)
         a_out = block(workspace.activations, layout, n_layers, m)
         out_rows[start:stop] = a_out[:, : layout.sizes[-1]]

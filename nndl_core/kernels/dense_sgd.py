@@ -106,6 +106,7 @@ from ._options import NJIT_OPTIONS
 from .dense import (
     _add_to_rows,
     backpropagate,
+    batch_rows,
     biases,
     block,
     hidden_input,
@@ -303,6 +304,7 @@ def train_epoch_kernel(
     y = np.zeros((capacity, layout.sizes[-1]))
     nabla = aligned_zeros(params.shape[0] if rule.mu != 0.0 else 0)
     ones = np.ones(max(layout.node_offsets[-1], 1))  # no dropout
+    listed = input_rows(images, order)  # the epoch's examples, in order
     for batch in range((n + mini_batch_size - 1) // mini_batch_size):
         start = batch * mini_batch_size
         stop = min(start + mini_batch_size, n)
@@ -310,10 +312,12 @@ def train_epoch_kernel(
         y[:m] = 0.0
         for e in range(m):
             y[e, labels[order[start + e]]] = 1.0  # one-hot desired outputs
-        prefetch_rows(images, order[stop : stop + mini_batch_size])
-        inputs = input_rows(images, order[start:stop], workspace)
+        half = stop + mini_batch_size // 2  # the next mini-batch, in two halves
+        prefetch_rows(batch_rows(listed, stop, half))
+        inputs = batch_rows(listed, start, stop)
         mask = masks[batch] if masks.shape[0] else ones
         network_forward(params, layout, inputs, mask, workspace)
+        prefetch_rows(batch_rows(listed, half, stop + mini_batch_size))
         if rule.mu == 0.0:
             network_sgd_step(params, layout, inputs, mask, y[:m], rule, workspace)
         else:  # nabla is zero: zeros at first, zeroed by momentum_step since

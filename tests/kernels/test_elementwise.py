@@ -1,10 +1,10 @@
-"""``exp_nonpositive`` agrees with ``np.exp`` on x <= 0 (kernel == NumPy)."""
+"""``exp_nonpositive`` agrees with ``np.exp`` on x <= 0; ``fma`` rounds once."""
 
 import numpy as np
 import pytest
 from numba import njit
 
-from nndl_core.kernels.elementwise import exp_nonpositive, float_from_bits
+from nndl_core.kernels.elementwise import exp_nonpositive, float_from_bits, fma
 
 ULP_OF_ONE = np.finfo(np.float64).eps
 SMALLEST_SUBNORMAL = 5e-324
@@ -66,3 +66,43 @@ def test_float_from_bits(value):
     bits = int(np.float64(value).view(np.int64))
     assert _bits(bits) == value
     assert float_from_bits(bits) == value
+
+
+@njit
+def _fma_all(a, b, c, out):
+    for i in range(a.shape[0]):
+        out[i] = fma(a[i], b[i], c[i])
+
+
+def _triples(rng, n):
+    scale = 2.0 ** rng.integers(-60, 60, (3, n))
+    a, b, c = rng.standard_normal((3, n)) * scale
+    return a, b, -a * b + c * 1e-12  # c near -a*b: where one rounding matters
+
+
+def test_fma_compiled_equals_python(rng):
+    a, b, c = _triples(rng, 2_000)
+    compiled = np.empty_like(a)
+    _fma_all(a, b, c, compiled)
+    python = np.array([fma(x, y, z) for x, y, z in zip(a, b, c, strict=True)])
+    np.testing.assert_array_equal(compiled, python)
+    assert np.any(compiled != a * b + c)  # fused and unfused do differ here
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "c", "expected"),
+    [
+        (1.0 + 2.0**-30, 1.0 - 2.0**-30, -1.0, -(2.0**-60)),  # unfused: 0.0
+        (2.0**-600, 2.0**-600, 0.0, 0.0),  # underflows once
+        (2.0**-537, 2.0**-537, 0.0, 2.0**-1074),  # the smallest subnormal
+        (1e308, 10.0, -1e308, np.inf),  # 9e308 overflows
+        (np.inf, 0.0, 1.0, np.nan),
+        (np.inf, 1.0, -np.inf, np.nan),
+        (np.nan, 1.0, 1.0, np.nan),
+        (-np.inf, 2.0, 1.0, -np.inf),
+    ],
+)
+def test_fma_values(a, b, c, expected):
+    compiled = np.empty(1)
+    _fma_all(np.array([a]), np.array([b]), np.array([c]), compiled)
+    np.testing.assert_array_equal([fma(a, b, c), compiled[0]], [expected, expected])
