@@ -56,7 +56,17 @@ from numba import njit
 
 from ._options import NJIT_INLINE_OPTIONS, NJIT_OPTIONS
 from .elementwise import exp_nonpositive
-from .simd import LANES, aligned_zeros, prefetch, vfma, vload, vstore, vzero
+from .simd import (
+    LANES,
+    aligned_zeros,
+    prefetch,
+    vfma,
+    vload,
+    vload_at,
+    vstore,
+    vstore_at,
+    vzero,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -142,6 +152,7 @@ Workspace = namedtuple(
         "stops",
         "scales",
         "transposed",
+        "counting",
     ],
 )
 Workspace.__doc__ = """Scratch arrays for mini-batches of up to ``capacity`` examples.
@@ -155,7 +166,8 @@ used: the input layer's lists are the data set's, :func:`input_rows`).
 ``scales[l]``: weight layer ``l``'s weights are ``scales[l]`` times the
 stored ones (1.0 except during an epoch with L2, see ``dense_sgd``).
 ``transposed``: room for one weight layer in the book's layout (n_out,
-widths[l]), for BP2.
+widths[l]), for BP2; ``counting``: 0, 1, 2, ... (uint32), the rows of all
+of a layer's neurons, for BP2's sum over every one of them.
 """
 
 SparseImages = namedtuple("SparseImages", ["indptr", "indices", "values", "shape"])
@@ -282,31 +294,35 @@ def _derivative(a, code):
 
 
 @njit(**NJIT_OPTIONS)
-def _sum_rows(w_t, rows, a_in, j, n_vectors, z):
-    """``z[j:j+k] = sum_i a_in[i] * w_t[rows[i], j:j+k]``, ``k = n_vectors * LANES``.
+def _sum_rows(w_t, rows, a_in, z):
+    """``z = sum_i a_in[i] * w_t[rows[i]]``: one example's weighted sum of rows.
 
-    ``n_vectors`` (1 to 4) sums stay in vector registers while every row is
-    added (one fused multiply-add per vector per row), and are stored once.
-    Four sums are enough to keep the multiply-add units busy while each sum
-    waits for its previous step.
+    ``z`` is a padded row (its length a multiple of ``LANES``), summed up to
+    four vectors (32 columns) at a time: those sums stay in vector registers
+    while every row is added (one fused multiply-add per vector per row),
+    and are stored once. Four sums are enough to keep the multiply-add units
+    busy while each sum waits for its previous step.
     """
-    z_1 = z_2 = z_3 = z_4 = vzero()
-    for i in range(rows.shape[0]):
-        w, v = w_t[rows[i]], a_in[i]
-        z_1 = vfma(z_1, v, vload(w, j))
-        if n_vectors > 1:  # the same every row: LLVM moves the test out of the loop
-            z_2 = vfma(z_2, v, vload(w, j + LANES))
+    width = z.shape[0]
+    for j in range(0, width, 4 * LANES):
+        n_vectors = min(4, (width - j) // LANES)
+        z_1 = z_2 = z_3 = z_4 = vzero()
+        for i in range(rows.shape[0]):
+            k, v = rows[i], a_in[i]  # no view of the row: views cost a reference count
+            z_1 = vfma(z_1, v, vload_at(w_t, k, j))
+            if n_vectors > 1:  # the same every row: LLVM moves the test out
+                z_2 = vfma(z_2, v, vload_at(w_t, k, j + LANES))
+            if n_vectors > 2:
+                z_3 = vfma(z_3, v, vload_at(w_t, k, j + 2 * LANES))
+            if n_vectors > 3:
+                z_4 = vfma(z_4, v, vload_at(w_t, k, j + 3 * LANES))
+        vstore(z, j, z_1)
+        if n_vectors > 1:
+            vstore(z, j + LANES, z_2)
         if n_vectors > 2:
-            z_3 = vfma(z_3, v, vload(w, j + 2 * LANES))
+            vstore(z, j + 2 * LANES, z_3)
         if n_vectors > 3:
-            z_4 = vfma(z_4, v, vload(w, j + 3 * LANES))
-    vstore(z, j, z_1)
-    if n_vectors > 1:
-        vstore(z, j + LANES, z_2)
-    if n_vectors > 2:
-        vstore(z, j + 2 * LANES, z_3)
-    if n_vectors > 3:
-        vstore(z, j + 3 * LANES, z_4)
+            vstore(z, j + 3 * LANES, z_4)
 
 
 @njit(**NJIT_OPTIONS)
@@ -326,16 +342,17 @@ def _add_to_rows(target, rows, a_in, factor, delta_e):
         d_3 = vload(delta_e, j + 2 * LANES) if n_vectors > 2 else d_1
         d_4 = vload(delta_e, j + 3 * LANES) if n_vectors > 3 else d_1
         for i in range(rows.shape[0]):
-            row, s = target[rows[i]], factor * a_in[i]
-            vstore(row, j, vfma(vload(row, j), s, d_1))
+            r, s = rows[i], factor * a_in[i]
+            vstore_at(target, r, j, vfma(vload_at(target, r, j), s, d_1))
             if n_vectors > 1:
-                vstore(row, j + LANES, vfma(vload(row, j + LANES), s, d_2))
+                k = j + LANES
+                vstore_at(target, r, k, vfma(vload_at(target, r, k), s, d_2))
             if n_vectors > 2:
                 k = j + 2 * LANES
-                vstore(row, k, vfma(vload(row, k), s, d_3))
+                vstore_at(target, r, k, vfma(vload_at(target, r, k), s, d_3))
             if n_vectors > 3:
                 k = j + 3 * LANES
-                vstore(row, k, vfma(vload(row, k), s, d_4))
+                vstore_at(target, r, k, vfma(vload_at(target, r, k), s, d_4))
 
 
 @njit(**NJIT_OPTIONS)
@@ -355,8 +372,7 @@ def dense_forward(w_t, scale, b, inputs, code, n_out, a_out):
         z = a_out[e]
         rows = indices[starts[e] : stops[e]]  # slices: no negative-index checks
         a_in = values[starts[e] : stops[e]]
-        for j in range(0, width, 4 * LANES):
-            _sum_rows(w_t, rows, a_in, j, min(4, (width - j) // LANES), z)
+        _sum_rows(w_t, rows, a_in, z)
         for j in range(width):  # padding: 0 * scale + 0
             z[j] = scale * z[j] + b[j]
         _activate(z, n_out, code)
@@ -411,7 +427,7 @@ def _transpose(w_t, n_out, w):
 
 
 @njit(**NJIT_OPTIONS)
-def _backpropagate_delta(w_t, scale, a_in, mask, delta, n_out, code, w, delta_in):
+def _backpropagate_delta(w_t, scale, a_in, mask, delta, outputs, code, w, delta_in):
     """BP2: ``delta_in = ((w^T delta) * act'(z_in)) * mask``, rows = examples.
 
     ``w = scale * w_t.T`` as in :func:`dense_forward`. ``w^T delta`` sums
@@ -421,16 +437,15 @@ def _backpropagate_delta(w_t, scale, a_in, mask, delta, n_out, code, w, delta_in
     registers. ``act'`` comes from the stored activation
     (:func:`_derivative`), and ``mask`` is the dropout mask of the layer
     (ones without dropout), applied last as in
-    ``regularization.dropout_backprop``. The padding columns of ``delta_in``
+    ``regularization.dropout_backprop``. ``outputs`` lists the layer's
+    neurons, ``0, 1, ..., n_out - 1``. The padding columns of ``delta_in``
     come out zero.
     """
-    _transpose(w_t, n_out, w)
+    _transpose(w_t, outputs.shape[0], w)
     n_in, width_in = w_t.shape[0], w.shape[1]
-    outputs = np.arange(n_out)
     for e in range(delta_in.shape[0]):
         s = delta_in[e]
-        for j in range(0, width_in, 4 * LANES):
-            _sum_rows(w, outputs, delta[e], j, min(4, (width_in - j) // LANES), s)
+        _sum_rows(w, outputs, delta[e], s)
         for k in range(width_in):  # whole vectors; the padding is zeroed next
             s[k] = (scale * s[k] * _derivative(a_in[e, k], code)) * mask[k]
         s[n_in:] = 0.0
@@ -548,7 +563,7 @@ def backpropagate(params, layout, mask, l, m, workspace):
         block(workspace.activations, layout, l, m),
         hidden_mask(mask, layout, l),
         block(workspace.deltas, layout, l + 1, m),
-        layout.sizes[l + 1],
+        workspace.counting[: layout.sizes[l + 1]],
         layout.activations[l - 1],
         workspace.transposed[: layout.sizes[l + 1] * layout.widths[l]].reshape(
             (layout.sizes[l + 1], layout.widths[l])
@@ -603,6 +618,7 @@ def make_workspace(layout, capacity):
         np.zeros((n_layers, capacity), dtype=np.int64),  # stops
         np.ones(n_layers),  # scales
         aligned_zeros(transposed),
+        np.arange(np.max(layout.sizes[1:])).astype(np.uint32),  # counting
     )
 
 

@@ -50,7 +50,9 @@ __all__ = [
     "prefetch",
     "vfma",
     "vload",
+    "vload_at",
     "vstore",
+    "vstore_at",
     "vzero",
 ]
 
@@ -109,6 +111,16 @@ def vstore(a, j, v):
     a[j : j + LANES] = v
 
 
+def vload_at(a, i, j):
+    """``a[i, j:j + LANES]``, as a vector, for a matrix ``a``."""
+    return np.array(a[i, j : j + LANES], dtype=np.float64)
+
+
+def vstore_at(a, i, j, v):
+    """``a[i, j:j + LANES] = v`` for a matrix ``a``."""
+    a[i, j : j + LANES] = v
+
+
 def vfma(acc, s, w):
     """``acc + s * w`` for vectors ``acc``, ``w``, a scalar ``s``; fused if compiled."""
     return acc + s * w
@@ -134,10 +146,25 @@ def _vector_pointer(context, builder, array_type, array, index):
     return builder.bitcast(pointer, _VECTOR.as_pointer())
 
 
+def _matrix_vector_pointer(context, builder, signature, array, i, j):
+    """The address of ``array[i, j]`` (a C-contiguous matrix), as a vector's."""
+    i = context.cast(builder, i, signature.args[1], types.intp)
+    j = context.cast(builder, j, signature.args[2], types.intp)
+    array_type = signature.args[0]
+    array = context.make_array(array_type)(context, builder, array)
+    pointer = cgutils.get_item_pointer(
+        context, builder, array_type, array, [i, j], wraparound=False
+    )
+    return builder.bitcast(pointer, _VECTOR.as_pointer())
+
+
 def _is_float_row(a):
     return (
-        isinstance(a, types.Array) and a.ndim == 1 and a.dtype == types.float64
-    ) and a.layout == "C"
+        isinstance(a, types.Array)
+        and a.ndim == 1
+        and a.dtype == types.float64
+        and a.layout == "C"
+    )
 
 
 @intrinsic
@@ -165,6 +192,25 @@ def _vstore(typingctx, a, j, v):
         return context.get_dummy_value()
 
     return types.none(a, j, v), codegen
+
+
+@intrinsic
+def _vload_at(typingctx, a, i, j):
+    def codegen(context, builder, signature, args):
+        pointer = _matrix_vector_pointer(context, builder, signature, *args)
+        return builder.load(pointer, align=8)
+
+    return vector(a, i, j), codegen
+
+
+@intrinsic
+def _vstore_at(typingctx, a, i, j, v):
+    def codegen(context, builder, signature, args):
+        pointer = _matrix_vector_pointer(context, builder, signature, *args[:3])
+        builder.store(args[3], pointer, align=8)
+        return context.get_dummy_value()
+
+    return types.none(a, i, j, v), codegen
 
 
 @intrinsic
@@ -219,6 +265,33 @@ def _vload_overload(a, j):
 def _vstore_overload(a, j, v):
     if _is_float_row(a) and isinstance(j, types.Integer) and v == vector:
         return lambda a, j, v: _vstore(a, j, v)
+    return None
+
+
+def _is_float_matrix(a):
+    return (
+        isinstance(a, types.Array)
+        and a.ndim == 2
+        and a.dtype == types.float64
+        and a.layout == "C"
+    )
+
+
+def _are_indices(*indices):
+    return all(isinstance(i, types.Integer) for i in indices)
+
+
+@overload(vload_at)
+def _vload_at_overload(a, i, j):
+    if _is_float_matrix(a) and _are_indices(i, j):
+        return lambda a, i, j: _vload_at(a, i, j)
+    return None
+
+
+@overload(vstore_at)
+def _vstore_at_overload(a, i, j, v):
+    if _is_float_matrix(a) and _are_indices(i, j) and v == vector:
+        return lambda a, i, j, v: _vstore_at(a, i, j, v)
     return None
 
 

@@ -6,7 +6,16 @@ from numba import config, njit
 from numba.core.errors import TypingError
 
 from nndl_core.kernels import simd
-from nndl_core.kernels.simd import LANES, prefetch, vfma, vload, vstore, vzero
+from nndl_core.kernels.simd import (
+    LANES,
+    prefetch,
+    vfma,
+    vload,
+    vload_at,
+    vstore,
+    vstore_at,
+    vzero,
+)
 
 
 def _axpy_rows(out, rows, scales):
@@ -69,15 +78,59 @@ def test_python_meaning():
     assert prefetch(a, 0) is None
 
 
+def _add_rows_at(target, rows, scales, delta):
+    """target[rows[i]] += scales[i] * delta, through the matrix operations."""
+    for j in range(0, target.shape[1], LANES):
+        d = vload(delta, j)
+        for i in range(rows.shape[0]):
+            k = rows[i]
+            vstore_at(target, k, j, vfma(vload_at(target, k, j), scales[i], d))
+
+
+_add_rows_at_compiled = njit(_add_rows_at)
+
+
+def test_matrix_operations_compile_to_their_python_meaning():
+    rows = np.array([2, 0, 2], dtype=np.uint32)  # uint32, as the pixel lists
+    scales = np.array([1.0, -2.0, 0.5])
+    delta = np.arange(2 * LANES, dtype=np.float64)
+    expected = np.arange(3 * 2 * LANES, dtype=np.float64).reshape(3, 2 * LANES)
+    actual = expected.copy()
+    _add_rows_at(expected, rows, scales, delta)  # exact: no rounding
+    _add_rows_at_compiled(actual, rows, scales, delta)
+    np.testing.assert_array_equal(actual, expected)
+    assert expected[1].tolist() == list(range(2 * LANES, 4 * LANES))  # untouched
+    twice = np.arange(4 * LANES, 6 * LANES) + 1.5 * delta  # rows 2 twice: 1 + 0.5
+    np.testing.assert_array_equal(expected[2], twice)
+
+
+def test_matrix_python_meaning():
+    a = np.arange(2 * LANES, dtype=np.float64).reshape(2, LANES)
+    v = vload_at(a, 1, 0)
+    v[0] = -1.0  # a copy, as a register would be
+    assert a[1, 0] == LANES
+    vstore_at(a, 0, 0, v)
+    np.testing.assert_array_equal(a[0], np.r_[-1.0, LANES + 1 : 2 * LANES])
+
+
 @njit
 def _load_2d(a):
     return vload(a, 0)
+
+
+@njit
+def _load_at_1d(a):
+    return vload_at(a, 0, 0)
 
 
 @pytest.mark.skipif(config.DISABLE_JIT, reason="nothing is compiled")
 def test_wrong_array_kind_fails_to_compile():
     with pytest.raises(TypingError):
         _load_2d(np.zeros((2, LANES)))
+    with pytest.raises(TypingError):
+        _load_at_1d(np.zeros(LANES))
+    with pytest.raises(TypingError):
+        _load_at_1d(np.zeros((LANES, 2)).T)  # not C-contiguous
 
 
 def test_a_vector_is_one_cache_line():
