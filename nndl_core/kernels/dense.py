@@ -294,35 +294,31 @@ def _derivative(a, code):
 
 
 @njit(**NJIT_OPTIONS)
-def _sum_rows(w_t, rows, a_in, z):
-    """``z = sum_i a_in[i] * w_t[rows[i]]``: one example's weighted sum of rows.
+def _sum_rows(w_t, rows, a_in, j, n_vectors, z):
+    """``z[j:j+k] = sum_i a_in[i] * w_t[rows[i], j:j+k]``, ``k = n_vectors * LANES``.
 
-    ``z`` is a padded row (its length a multiple of ``LANES``), summed up to
-    four vectors (32 columns) at a time: those sums stay in vector registers
-    while every row is added (one fused multiply-add per vector per row),
-    and are stored once. Four sums are enough to keep the multiply-add units
-    busy while each sum waits for its previous step.
+    ``n_vectors`` (1 to 4) sums stay in vector registers while every row is
+    added (one fused multiply-add per vector per row), and are stored once.
+    Four sums are enough to keep the multiply-add units busy while each sum
+    waits for its previous step.
     """
-    width = z.shape[0]
-    for j in range(0, width, 4 * LANES):
-        n_vectors = min(4, (width - j) // LANES)
-        z_1 = z_2 = z_3 = z_4 = vzero()
-        for i in range(rows.shape[0]):
-            k, v = rows[i], a_in[i]  # no view of the row: views cost a reference count
-            z_1 = vfma(z_1, v, vload_at(w_t, k, j))
-            if n_vectors > 1:  # the same every row: LLVM moves the test out
-                z_2 = vfma(z_2, v, vload_at(w_t, k, j + LANES))
-            if n_vectors > 2:
-                z_3 = vfma(z_3, v, vload_at(w_t, k, j + 2 * LANES))
-            if n_vectors > 3:
-                z_4 = vfma(z_4, v, vload_at(w_t, k, j + 3 * LANES))
-        vstore(z, j, z_1)
-        if n_vectors > 1:
-            vstore(z, j + LANES, z_2)
+    z_1 = z_2 = z_3 = z_4 = vzero()
+    for i in range(rows.shape[0]):
+        w, v = w_t[rows[i]], a_in[i]
+        z_1 = vfma(z_1, v, vload(w, j))
+        if n_vectors > 1:  # the same every row: LLVM moves the test out of the loop
+            z_2 = vfma(z_2, v, vload(w, j + LANES))
         if n_vectors > 2:
-            vstore(z, j + 2 * LANES, z_3)
+            z_3 = vfma(z_3, v, vload(w, j + 2 * LANES))
         if n_vectors > 3:
-            vstore(z, j + 3 * LANES, z_4)
+            z_4 = vfma(z_4, v, vload(w, j + 3 * LANES))
+    vstore(z, j, z_1)
+    if n_vectors > 1:
+        vstore(z, j + LANES, z_2)
+    if n_vectors > 2:
+        vstore(z, j + 2 * LANES, z_3)
+    if n_vectors > 3:
+        vstore(z, j + 3 * LANES, z_4)
 
 
 @njit(**NJIT_OPTIONS)
@@ -372,7 +368,8 @@ def dense_forward(w_t, scale, b, inputs, code, n_out, a_out):
         z = a_out[e]
         rows = indices[starts[e] : stops[e]]  # slices: no negative-index checks
         a_in = values[starts[e] : stops[e]]
-        _sum_rows(w_t, rows, a_in, z)
+        for j in range(0, width, 4 * LANES):
+            _sum_rows(w_t, rows, a_in, j, min(4, (width - j) // LANES), z)
         for j in range(width):  # padding: 0 * scale + 0
             z[j] = scale * z[j] + b[j]
         _activate(z, n_out, code)
@@ -445,7 +442,8 @@ def _backpropagate_delta(w_t, scale, a_in, mask, delta, outputs, code, w, delta_
     n_in, width_in = w_t.shape[0], w.shape[1]
     for e in range(delta_in.shape[0]):
         s = delta_in[e]
-        _sum_rows(w, outputs, delta[e], s)
+        for j in range(0, width_in, 4 * LANES):
+            _sum_rows(w, outputs, delta[e], j, min(4, (width_in - j) // LANES), s)
         for k in range(width_in):  # whole vectors; the padding is zeroed next
             s[k] = (scale * s[k] * _derivative(a_in[e, k], code)) * mask[k]
         s[n_in:] = 0.0
