@@ -84,7 +84,7 @@ def run_dense_benchmark(
     *,
     network="ch1",
     mini_batch_size=10,
-    epochs=3,
+    epochs=5,
     backends=BACKENDS,
     seed=0,
     torch_threads=1,

@@ -56,7 +56,7 @@ measured; the NumPy reference took 0.50 there):
    0.229 -> 0.186 (0.84x), bit-identical results; chapter 3's [784, 100,
    10] with cross-entropy and L2 (lmbda = 5, eta = 0.5): 0.523 -> 0.433
    (0.80x), results within 1e-13. Listing the pixels takes 0.1-0.3 s once.
-6. (this file) Explicit vectors (``kernels/simd.py``): each example's
+6. Explicit vectors (``kernels/simd.py``): each example's
    weighted inputs summed in vector registers, its delta held in registers
    while the rows of its nonzero inputs are updated, fused multiply-adds,
    buffers that start on a cache line; a sigmoid that vectorizes
@@ -70,6 +70,17 @@ measured; the NumPy reference took 0.50 there):
    previous: vectors 0.75x, error model 0.96x, vectorized exp 0.96x, BP2
    0.96x, aligned buffers 0.87x, inlined accessors 0.95x, whole-row
    activations 0.96x; prefetching saves 12% (0.88x without it).
+
+7. (this file) The epoch looks up where its images' pixels lie once, in
+   its shuffled order (``dense.input_rows``), instead of ten random reads
+   of ``indptr`` per mini-batch, and asks for the next mini-batch's pixels
+   in two halves (before the forward pass and before the step: all at
+   once, the prefetches waited for a full queue of outstanding misses);
+   the exponential's Horner steps are fused multiply-adds
+   (``elementwise.fma``: a layer's sigmoids 0.59x the time). Against
+   version 6, same process, epochs alternating: 0.948x (median of 21) and
+   0.966x (median of 25: 0.1016 -> 0.0981 s; the machine's speed drifted
+   by 30% within the hour); chapter 3's network 0.985x (median of 11).
 
 Tried and left out: regrouping each mini-batch's inputs by pixel (a
 compressed-column listing per mini-batch, so that a row of weights is read
@@ -85,7 +96,19 @@ slower); prefetching the rows of weights (slower); prefetching two
 mini-batches ahead instead of one, or with another cache hint (no
 different); uint16 pixel indices (no different); passing start and stop
 instead of slicing the listed inputs (no different); Numba-inlining the
-per-example helpers as well (1.6x slower, not investigated further);
+per-example helpers as well (1.6-1.8x slower; the compiled loops then
+update reference counts for every example); ``_sum_rows`` looping over a
+row's blocks itself (5% slower); kernels that loop over a mini-batch's
+examples themselves, so that a mini-batch makes a few calls instead of
+ten per layer (no faster); arrays without a reference count for the
+epoch (the atomic count updates left the profile, the epoch was no
+faster); the first layer's weights stored as four column blocks of (784,
+8), so that a mini-batch's rows of one block fit the first-level cache
+(forward pass 1.1-1.7x slower: four times the index loads); merging two
+examples' sorted pixel lists in the update, so that a pixel both have is
+loaded and stored once (24% fewer rows, 1.5x slower: each step of the
+merge waits for the last); summing every other example's rows in reverse
+order, to start where the last example left the cache (no different);
 listing the nonzero pixels on both cores (``prange``): on a busy two-core machine
 every parallel region waits for a descheduled thread, and the epoch took
 five times longer. What is left: for chapter 1's network, about a third
