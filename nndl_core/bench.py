@@ -4,11 +4,16 @@ Used by ``nndl bench`` and the book's notes on speed. One call trains the same
 network (same initial weights, same shuffles) with
 
 * ``"numba"``: ``Network(..., backend="numba")``, the kernels of
-  :mod:`nndl_core.kernels.dense_sgd`;
+  :mod:`nndl_core.kernels.dense_sgd`, on as many threads as an epoch uses
+  by default (:func:`~nndl_core.kernels.dense_sgd.default_threads`: both
+  cores of a 2-core machine);
+* ``"numba-1"``: the same on one thread (the same trained network, bit for
+  bit);
 * ``"numpy"``: ``Network(..., backend="numpy")``, the readable reference;
 * ``"torch"``: a minimal PyTorch CPU version (same layers, cost and update,
-  float64 like the others), measured only if ``import torch`` works,
-  otherwise reported as skipped with the reason.
+  float64 like the others), on as many threads as ``"numba"``, measured
+  only if ``import torch`` works, otherwise reported as skipped with the
+  reason.
 
 Two networks are preset (:data:`NETWORKS`): ``"ch1"``, chapter 1's
 [784, 30, 10] with the quadratic cost and eta = 3.0, and ``"ch3"``, chapter
@@ -58,7 +63,7 @@ __all__ = [
     "run_dense_benchmark",
 ]
 
-BACKENDS = ("numba", "numpy", "torch")
+BACKENDS = ("numba", "numba-1", "numpy", "torch")
 
 #: The preset networks: sizes, cost, learning rate, L2 parameter, initializer.
 NETWORKS = {
@@ -87,7 +92,7 @@ def run_dense_benchmark(
     epochs=5,
     backends=BACKENDS,
     seed=0,
-    torch_threads=1,
+    torch_threads=None,
     jit_startup=False,
     bound=True,
     **overrides,
@@ -105,14 +110,14 @@ def run_dense_benchmark(
     mini_batch_size : int
     epochs : int
         Timed epochs per backend, after one warm-up epoch.
-    backends : sequence of {"numba", "numpy", "torch"}
+    backends : sequence of {"numba", "numba-1", "numpy", "torch"}
     seed : int
         Seed of the initial weights and of the shuffles (the same for all).
     torch_threads : int or None
-        Threads PyTorch may use (restored afterwards); None keeps its default
-        of one per core. One, like the Numba path: on a 2-core machine that
-        is also running other jobs, PyTorch's per-operator parallel regions
-        wait for descheduled threads (measured: 20 times slower).
+        Threads PyTorch may use (restored afterwards); None: as many as the
+        ``"numba"`` row uses. (On a 2-core machine that is also running
+        other jobs, PyTorch's per-operator parallel regions wait for
+        descheduled threads: measured 20 times slower than one thread.)
     jit_startup : bool
         Also run :func:`measure_jit_startup` (two fresh processes; slow).
     bound : bool
@@ -172,7 +177,8 @@ def run_dense_benchmark(
         "warmup_epochs": 1,
         "n_training": len(images),
         "seed": seed,
-        "torch_threads": torch_threads,
+        "threads": _numba_threads(),
+        "torch_threads": _numba_threads() if torch_threads is None else torch_threads,
     }
     results = {"config": config, "machine": _machine(), "backends": {}}
     for backend in backends:
@@ -213,22 +219,36 @@ def _machine():
     }
 
 
-def _new_network(config, backend="numpy"):
+def _numba_threads():
+    """Threads the ``"numba"`` row uses: an epoch's default."""
+    from .kernels.dense_sgd import default_threads
+
+    return default_threads()
+
+
+def _new_network(config, backend="numpy", threads=None):
     return Network(
         config["sizes"],
         seed=config["seed"],
         cost=COSTS[config["cost"]],
         backend=backend,
         initializer=config["initializer"],
+        threads=threads,
     )
 
 
 def _time_network(images, labels, config, backend):
     """Train ``Network`` on one backend; return its timings."""
     result = {"status": "ok"}
+    threads = None
     if backend == "numba":
         result["jit"] = _time_jit_warmup(images, labels, config)
-    net = _new_network(config, backend)
+        threads = config["threads"]
+    elif backend == "numba-1":
+        backend, threads = "numba", 1
+    if threads is not None:
+        result["threads"] = threads
+    net = _new_network(config, backend, threads)
     history = net.SGD(
         (images, labels),
         config["warmup_epochs"] + config["epochs"],
@@ -262,7 +282,7 @@ def _time_jit_warmup(images, labels, config):
     from .kernels import dense, dense_sgd  # imported on demand, as in Network
 
     import_seconds = time.perf_counter() - start
-    dispatcher = dense_sgd.train_epoch_kernel
+    dispatcher = dense_sgd.train_epoch_part
     stats = getattr(dispatcher, "stats", None)  # None under NUMBA_DISABLE_JIT=1
     already_compiled = bool(getattr(dispatcher, "signatures", ()))
     hits = sum(stats.cache_hits.values()) if stats else 0
@@ -558,7 +578,8 @@ def format_table(results):
                 f"nonzero pixels listed once per run in {jit['sparse_seconds']:.2f} s"
             )
         if "threads" in r:
-            notes = f"{r['threads']} thread(s), float64"
+            threads = f"{r['threads']} thread{'s' if r['threads'] > 1 else ''}"
+            notes = f"{threads}; {notes}" if notes else f"{threads}, float64"
         lines.append(
             f"{name:7}  {r['seconds_per_epoch']:8.4f}  {ratio:>7}  "
             f"{r['warmup_epoch_seconds']:9.4f}  {r['training_accuracy']:8.2%}  {notes}"
@@ -579,7 +600,8 @@ def _bound_lines(b, n_in):
     """The arithmetic bound, and how far Numba is from it."""
     lines = [
         f"Arithmetic bound at {b['peak_flops'] / 1e9:.1f} GFLOP/s (one core's "
-        "measured peak of float64 fused multiply-adds):"
+        "measured peak of float64 fused multiply-adds; with two cores, half "
+        "the seconds):"
     ]
     for kind, label in (
         ("dense", f"every product ({n_in} inputs)"),

@@ -261,7 +261,7 @@ def _bench(args):
             training,
             n_images=args.images,
             backends=tuple(backends.split(",")),
-            torch_threads=args.torch_threads,
+            torch_threads=1 if args.torch_threads is None else args.torch_threads,
             repeats=args.repeats,
         )
         print(format_conv_table(results))
@@ -272,7 +272,7 @@ def _bench(args):
         training,
         network="ch3" if args.network == "dense-ch3" else "ch1",
         epochs=args.epochs,
-        backends=tuple((args.backends or "numba,numpy,torch").split(",")),
+        backends=tuple((args.backends or "numba,numba-1,numpy,torch").split(",")),
         torch_threads=args.torch_threads,
     )
     print(format_table(results))
@@ -330,7 +330,11 @@ def build_parser():
     p.add_argument(
         "--backends", help="comma-separated (default: all of the network's backends)"
     )
-    p.add_argument("--torch-threads", type=int, default=1)
+    p.add_argument(
+        "--torch-threads",
+        type=int,
+        help="PyTorch's threads (default: dense, as many as the Numba row; conv, 1)",
+    )
     p.add_argument("--data", help="MNIST folder (default: the usual search)")
     p.set_defaults(func=_bench)
     return parser

@@ -49,6 +49,11 @@ class Network:
         softmax when the cost says so (``cost.output_activation``, as for
         :class:`~nndl_core.costs.LogLikelihoodCost`). The numba backend
         runs all of them, with the costs of :mod:`nndl_core.costs`.
+    threads : int, optional
+        Numba backend: how many threads an epoch of plain SGD uses (1 or
+        2; default :func:`~nndl_core.kernels.dense_sgd.default_threads`,
+        which reads ``NNDL_THREADS``). The trained network is the same, bit
+        for bit, for any number.
 
     Attributes
     ----------
@@ -74,6 +79,7 @@ class Network:
         backend="numpy",
         initializer="large",
         activation="sigmoid",
+        threads=None,
     ):
         if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
             raise ValueError(
@@ -86,6 +92,9 @@ class Network:
         self.num_layers = len(sizes)
         self.cost = cost
         self.backend = backend
+        if threads is not None and int(threads) < 1:
+            raise ValueError(f"threads must be at least 1, got {threads}")
+        self.threads = threads
         if initializer not in INITIALIZERS:
             raise ValueError(
                 f"initializer must be one of {sorted(INITIALIZERS)}, "
@@ -260,7 +269,15 @@ class Network:
             from .kernels import dense_sgd  # imported on first use (Numba)
 
             dense_sgd.train_epoch(
-                self, images, labels, order, mini_batch_size, eta, lmbda, n
+                self,
+                images,
+                labels,
+                order,
+                mini_batch_size,
+                eta,
+                lmbda,
+                n,
+                threads=self.threads,
             )
             return
         n_classes = self.sizes[-1]

@@ -205,6 +205,7 @@ def _epoch(net, training, mini_batch_size, eta, options, velocities, rngs):
             eta,
             velocities=velocities,
             rng=mask_rng,
+            threads=net.threads,
             **options,
         )
         return

@@ -71,7 +71,24 @@ def test_torch_trains_the_same_network_as_numpy(tiny_training):
         name: r["training_accuracy"] for name, r in results["backends"].items()
     }
     assert accuracies["torch"] == accuracies["numpy"]
-    assert results["backends"]["torch"]["threads"] == 1
+    threads = results["config"]["threads"]  # as many as the Numba row's
+    assert results["backends"]["torch"]["threads"] == threads
+
+
+def test_both_numba_rows_train_the_same_network(tiny_training):
+    results = run_dense_benchmark(
+        tiny_training,
+        sizes=(12, 5, 4),
+        mini_batch_size=5,
+        epochs=1,
+        backends=("numba", "numba-1"),
+        bound=False,
+    )
+    numba, one = results["backends"]["numba"], results["backends"]["numba-1"]
+    assert one["threads"] == 1
+    assert numba["threads"] == results["config"]["threads"] >= 1
+    assert numba["training_accuracy"] == one["training_accuracy"]
+    assert "1 thread," in format_table(results)
 
 
 def test_the_table_names_every_backend_and_the_bound(tiny_training):

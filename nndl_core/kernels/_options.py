@@ -15,10 +15,15 @@ Every kernel module writes ``@njit(**NJIT_OPTIONS)``; a test
   division, and a loop with a branch in it is not vectorized: the sigmoid
   over a layer ran 3x slower.
 * No ``parallel``: an SGD mini-batch of ten MNIST images is some 20
-  microseconds of work, too little to share, and the mini-batches of an
-  epoch run in order. Add an ``NJIT_PARALLEL_OPTIONS`` here only for a kernel
-  whose threads each write their own outputs, so that results do not depend
-  on the number of threads.
+  microseconds of work, less than a parallel region costs to start, and the
+  mini-batches of an epoch run in order. Add an ``NJIT_PARALLEL_OPTIONS``
+  here only for a kernel whose threads each write their own outputs, so
+  that results do not depend on the number of threads.
+* ``nogil=True``: a compiled call lets go of Python's global lock, so that
+  Python threads can run kernels side by side. That is how an epoch uses
+  more than one core (``dense_sgd.train_epoch_part``: each thread one
+  compiled call for the whole epoch, meeting the others once per
+  mini-batch through :mod:`~nndl_core.kernels.sync`).
 """
 
 __all__ = ["NJIT_INLINE_OPTIONS", "NJIT_OPTIONS"]
@@ -27,6 +32,7 @@ NJIT_OPTIONS = {
     "cache": True,
     "error_model": "numpy",
     "fastmath": False,
+    "nogil": True,
     "parallel": False,
 }
 

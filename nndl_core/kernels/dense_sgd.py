@@ -119,19 +119,23 @@ forward pass, and the rest the second layer, the neurons and the
 mini-batch bookkeeping (measured by leaving each part out).
 """
 
+import os
+import threading
 from collections import namedtuple
 
 import numpy as np
 from numba import njit
 
-from . import dense
-from ._options import NJIT_OPTIONS
+from . import dense, sync
+from ._options import NJIT_INLINE_OPTIONS, NJIT_OPTIONS
 from .dense import (
     _add_to_rows,
     backpropagate,
     batch_rows,
     biases,
     block,
+    finish_forward,
+    forward_hidden,
     hidden_input,
     input_rows,
     make_workspace,
@@ -139,19 +143,26 @@ from .dense import (
     network_forward,
     output_delta,
     prefetch_rows,
+    weighted_sums,
     weights_t,
 )
 from .simd import aligned_zeros
+from .sync import STRIDE, publish, wait_for
 
 __all__ = [
     "PENALTIES",
     "Rule",
+    "MAX_THREADS",
+    "default_threads",
     "dense_sgd_step",
     "dropout_masks",
+    "momentum_epoch_kernel",
     "momentum_step",
-    "network_sgd_step",
+    "parts",
+    "split_rows",
+    "step_upper_layers",
     "train_epoch",
-    "train_epoch_kernel",
+    "train_epoch_part",
 ]
 
 #: Codes of the weight penalties (``regularization`` argument -> int).
@@ -202,7 +213,7 @@ def _penalize(w_t, scales, l, rule):
 
 
 @njit(**NJIT_OPTIONS)
-def dense_sgd_step(inputs, delta, w_t, b, scales, l, step, rule):
+def dense_sgd_step(inputs, delta, w_t, b, scales, l, step, rule, penalized):
     """``dense_backward`` folded into a plain SGD step of weight layer ``l``, in place.
 
     ``update_mini_batch`` computes ``w -> decay * w - step * sum_e a_k(e)
@@ -212,7 +223,10 @@ def dense_sgd_step(inputs, delta, w_t, b, scales, l, step, rule):
     is stored and only the rows of nonzero inputs are touched. That rounds
     differently from subtracting the sum once; the tests find the two within
     1e-14 of each other after several epochs. The biases ``b`` are summed
-    first and not penalized, as in the reference.
+    first and not penalized, as in the reference. ``penalized`` is the rows
+    of ``w_t`` that this call owns (``w_t`` itself, or on one of two threads
+    its half, :func:`train_epoch_part`): the only rows L1 changes, and
+    L2's folded scale.
     """
     starts, stops, indices, values = inputs
     for j in range(b.shape[0]):
@@ -220,7 +234,7 @@ def dense_sgd_step(inputs, delta, w_t, b, scales, l, step, rule):
         for e in range(delta.shape[0]):
             nabla_b += delta[e, j]
         b[j] = b[j] - step * nabla_b
-    _penalize(w_t, scales, l, rule)
+    _penalize(penalized, scales, l, rule)
     step_w = step / scales[l]  # the stored weights' step: step itself without L2
     for e in range(delta.shape[0]):
         rows = indices[starts[e] : stops[e]]  # slices: no negative-index checks
@@ -274,83 +288,214 @@ def momentum_step(params, velocities, nabla, layout, m, rule):
 
 
 @njit(**NJIT_OPTIONS)
-def network_sgd_step(params, layout, inputs, mask, y, rule, workspace):
-    """Plain SGD's step after the forward pass: backpropagate and step.
+def step_upper_layers(params, layout, mask, y, rule, workspace):
+    """BP1, then BP2 and a plain SGD step for each weight layer but the first.
 
-    As ``dense.network_backward``, but each layer's gradient goes straight
-    into its parameters (:func:`dense_sgd_step`), after that layer has passed
-    its delta back (BP2 needs the weights from before the step).
+    Last layer first, each passing its delta back before it steps (BP2 needs
+    the weights from before the step), down to neuron layer 1's delta; the
+    first layer's step is the caller's (:func:`train_epoch_part`).
     """
-    n_layers = layout.sizes.shape[0] - 1
     m = y.shape[0]
-    step = rule.eta / m
     output_delta(layout, y, rule.cost, workspace)
-    for l in range(n_layers - 1, 0, -1):
+    for l in range(layout.sizes.shape[0] - 2, 0, -1):
         backpropagate(params, layout, mask, l, m, workspace)
+        w_t = weights_t(params, layout, l)
         dense_sgd_step(
             hidden_input(workspace, layout, l, m),
             block(workspace.deltas, layout, l + 1, m),
-            weights_t(params, layout, l),
+            w_t,
             biases(params, layout, l),
             workspace.scales,
             l,
-            step,
+            rule.eta / m,
             rule,
+            w_t,
         )
-    dense_sgd_step(
-        inputs,
-        block(workspace.deltas, layout, 1, m),
-        weights_t(params, layout, 0),
-        biases(params, layout, 0),
-        workspace.scales,
-        0,
-        step,
-        rule,
-    )
+
+
+@njit(**NJIT_INLINE_OPTIONS)
+def _one_hot(labels, order, start, y):
+    """``y[e]`` = the one-hot desired output of example ``order[start + e]``."""
+    y[:] = 0.0
+    for e in range(y.shape[0]):
+        y[e, labels[order[start + e]]] = 1.0
+
+
+@njit(**NJIT_INLINE_OPTIONS)
+def _prefetch_next(listed, batch, mini_batch_size, half):
+    """Ask for half ``half`` (0 or 1) of the next mini-batch's listed pixels.
+
+    Asked for in two halves, before the forward pass and before the step:
+    all at once, the requests filled the queue of outstanding misses.
+    """
+    start = (batch + 1) * mini_batch_size
+    middle = start + mini_batch_size // 2
+    if half == 0:
+        prefetch_rows(batch_rows(listed, start, middle))
+    else:
+        prefetch_rows(batch_rows(listed, middle, start + mini_batch_size))
 
 
 @njit(**NJIT_OPTIONS)
-def train_epoch_kernel(
+def _add(a, b, out):
+    """``out = a + b`` for matrices of one shape, without a temporary."""
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = a[i, j] + b[i, j]
+
+
+@njit(**NJIT_OPTIONS)
+def momentum_epoch_kernel(
     images, labels, order, mini_batch_size, rule, masks, params, velocities, layout
 ):
-    """One epoch of mini-batch SGD over ``images[order]``, in place on ``params``.
+    """One epoch of SGD with momentum over ``images[order]``, in place.
 
     Mini-batch ``k`` is ``order[k * mini_batch_size : (k + 1) *
     mini_batch_size]`` (the last may be shorter), with dropout masks
     ``masks[k]`` (none when ``masks`` has no rows). ``images`` is the data
     set's ``(indptr, indices, values)`` (:func:`dense.to_sparse`).
-    ``velocities`` (momentum only) are updated in place too.
+    ``params`` and ``velocities`` are updated in place. Every weight moves
+    in every step, so each mini-batch's gradient is summed
+    (``dense.network_backward``) and then applied (:func:`momentum_step`).
+    Plain SGD is :func:`train_epoch_part`.
     """
     n = order.shape[0]
     capacity = max(1, min(mini_batch_size, n))  # a huge mini-batch needs no more
     workspace = make_workspace(layout, capacity)
     y = np.zeros((capacity, layout.sizes[-1]))
-    nabla = aligned_zeros(params.shape[0] if rule.mu != 0.0 else 0)
+    nabla = aligned_zeros(params.shape[0])  # zeroed by momentum_step after use
     ones = np.ones(max(layout.node_offsets[-1], 1))  # no dropout
     listed = input_rows(images, order)  # the epoch's examples, in order
     for batch in range((n + mini_batch_size - 1) // mini_batch_size):
         start = batch * mini_batch_size
-        stop = min(start + mini_batch_size, n)
-        m = stop - start
-        y[:m] = 0.0
-        for e in range(m):
-            y[e, labels[order[start + e]]] = 1.0  # one-hot desired outputs
-        half = stop + mini_batch_size // 2  # the next mini-batch, in two halves
-        prefetch_rows(batch_rows(listed, stop, half))
-        inputs = batch_rows(listed, start, stop)
+        m = min(start + mini_batch_size, n) - start
+        _one_hot(labels, order, start, y[:m])
+        _prefetch_next(listed, batch, mini_batch_size, 0)
+        inputs = batch_rows(listed, start, start + m)
         mask = masks[batch] if masks.shape[0] else ones
         network_forward(params, layout, inputs, mask, workspace)
-        prefetch_rows(batch_rows(listed, half, stop + mini_batch_size))
-        if rule.mu == 0.0:
-            network_sgd_step(params, layout, inputs, mask, y[:m], rule, workspace)
-        else:  # nabla is zero: zeros at first, zeroed by momentum_step since
-            network_backward(
-                params, nabla, layout, inputs, mask, y[:m], rule.cost, workspace
-            )
-            momentum_step(params, velocities, nabla, layout, m, rule)
-    for l in range(layout.sizes.shape[0] - 1):  # L2's scales, into the weights
-        if workspace.scales[l] != 1.0:
-            _rescale(weights_t(params, layout, l), workspace.scales[l])
+        _prefetch_next(listed, batch, mini_batch_size, 1)
+        network_backward(
+            params, nabla, layout, inputs, mask, y[:m], rule.cost, workspace
+        )
+        momentum_step(params, velocities, nabla, layout, m, rule)
+
+
+@njit(**NJIT_OPTIONS)
+def split_rows(listed, middles, order):
+    """The two halves (pixels ``< split`` and ``>= split``) of an epoch's listing.
+
+    ``listed`` is :func:`dense.input_rows` for ``order``; ``middles`` is
+    :class:`dense.SparseImages`' ``middles``. Returns two listings of the
+    same form, ``(starts, middles[order], ...)`` and ``(middles[order],
+    stops, ...)``.
+    """
+    starts, stops, indices, values = listed
+    middle = np.empty(order.shape[0], dtype=np.int64)
+    for e in range(order.shape[0]):
+        middle[e] = middles[order[e]]
+    return (starts, middle, indices, values), (middle, stops, indices, values)
+
+
+@njit(**NJIT_INLINE_OPTIONS)
+def _own(listed, halves, part, n_threads):
+    """The listing of the pixels thread ``part`` trains: its half, or all of them."""
+    if n_threads == 1:
+        return listed
+    return halves[0] if part == 0 else halves[1]
+
+
+@njit(**NJIT_OPTIONS)
+def train_epoch_part(
+    images,
+    middles,
+    split,
+    labels,
+    order,
+    mini_batch_size,
+    rule,
+    masks,
+    params,
+    layout,
+    part,
+    flags,
+    exchange,
+):
+    """Thread ``part``'s share of one epoch of plain SGD, in place on ``params``.
+
+    Mini-batch ``k`` is ``order[k * mini_batch_size : (k + 1) *
+    mini_batch_size]`` (the last may be shorter), with dropout masks
+    ``masks[k]`` (none when ``masks`` has no rows); ``images`` is the data
+    set's ``(indptr, indices, values)`` and ``middles``, ``split`` say where
+    its halves meet (:class:`dense.SparseImages`).
+
+    The first layer's weighted inputs are summed in two halves, over the
+    pixels ``< split`` and over those ``>= split``, and the halves are then
+    added (and always in that way, so the result does not depend on the
+    number of threads). One thread (``flags`` for one,
+    ``sync.make_flags(1)``) does both. Two threads (``sync.make_flags(2)``,
+    ``part`` 0 and 1) each sum and train one half of the first layer's rows
+    of weights, which no other thread touches, meet once per mini-batch
+    (:mod:`~nndl_core.kernels.sync`) to swap their sums, and then both do the
+    rest of the network, identically, on their own copies of the biases and
+    the other layers. ``exchange`` (2, 2, capacity, widths[1]), aligned, is
+    where the sums are swapped, ``capacity = min(mini_batch_size,
+    len(order))``: one buffer per mini-batch in turn, so that a thread may
+    write the next mini-batch's sums while the other still reads this one's.
+
+    At the end thread 0 writes its copy of the biases and the other layers
+    into ``params``. Returns False if another thread failed (``sync.abort``)
+    and this one stopped waiting for it, True otherwise.
+    """
+    n_threads = flags.shape[0] // STRIDE - 1
+    n = order.shape[0]
+    capacity = max(1, min(mini_batch_size, n))
+    workspace = make_workspace(layout, capacity)
+    own = aligned_zeros(params.shape[0])  # this thread's biases and upper layers
+    own[:] = params
+    w0 = weights_t(params, layout, 0)  # shared: each thread owns half its rows
+    b0 = biases(own, layout, 0)
+    rows = w0 if n_threads == 1 else (w0[:split] if part == 0 else w0[split:])
+    y = np.zeros((capacity, layout.sizes[-1]))
+    ones = np.ones(max(layout.node_offsets[-1], 1))  # no dropout
+    listed = input_rows(images, order)  # the epoch's examples, in order
+    halves = split_rows(listed, middles, order)
+    mine = _own(listed, halves, part, n_threads)
+    for batch in range((n + mini_batch_size - 1) // mini_batch_size):
+        start = batch * mini_batch_size
+        m = min(start + mini_batch_size, n) - start
+        _one_hot(labels, order, start, y[:m])
+        _prefetch_next(mine, batch, mini_batch_size, 0)
+        sums = exchange[batch % 2]
+        for half in range(2):
+            if n_threads == 1 or half == part:
+                inputs = batch_rows(halves[half], start, start + m)
+                weighted_sums(w0, inputs, sums[half, :m])
+        if n_threads > 1:
+            publish(flags, part, batch + 1)
+            if not wait_for(flags, 1 - part, batch + 1):
+                return False
+        z = block(workspace.activations, layout, 1, m)
+        _add(sums[0, :m], sums[1, :m], z)
+        finish_forward(
+            workspace.scales[0], b0, layout.activations[0], layout.sizes[1], z
+        )
+        mask = masks[batch] if masks.shape[0] else ones
+        forward_hidden(own, layout, mask, m, workspace)
+        _prefetch_next(mine, batch, mini_batch_size, 1)
+        step_upper_layers(own, layout, mask, y[:m], rule, workspace)
+        delta = block(workspace.deltas, layout, 1, m)
+        inputs = batch_rows(mine, start, start + m)
+        step = rule.eta / m
+        dense_sgd_step(inputs, delta, w0, b0, workspace.scales, 0, step, rule, rows)
+    if workspace.scales[0] != 1.0:  # L2's scales, into the weights
+        _rescale(rows, workspace.scales[0])
+    if part == 0:
+        for l in range(1, layout.sizes.shape[0] - 1):
+            if workspace.scales[l] != 1.0:
+                _rescale(weights_t(own, layout, l), workspace.scales[l])
+        params[layout.b_offsets[0] :] = own[layout.b_offsets[0] :]
+    return True
 
 
 # --- Python wrappers -----------------------------------------------------------------
@@ -381,6 +526,89 @@ def dropout_masks(rng, n_batches, layout, p_drop):
         )
         first += n_l
     return masks
+
+
+#: The most threads an epoch uses unless ``NNDL_THREADS`` says otherwise.
+MAX_THREADS = 2
+
+
+def default_threads():
+    """Threads an epoch uses by default: ``$NNDL_THREADS``, else the cores
+    this process may run on, at most :data:`MAX_THREADS`.
+
+    >>> import os
+    >>> default_threads() <= max(MAX_THREADS, int(os.environ.get("NNDL_THREADS", 1)))
+    True
+    """
+    setting = os.environ.get("NNDL_THREADS", "").strip()
+    if setting:
+        try:
+            threads = int(setting)
+        except ValueError:
+            threads = 0
+        if threads < 1:
+            raise ValueError(
+                f"NNDL_THREADS must be a whole number of threads, at least 1; "
+                f"got {setting!r}"
+            )
+        return threads
+    if hasattr(os, "sched_getaffinity"):
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_THREADS, cores))
+
+
+def parts(mu, threads=None):
+    """How many threads an epoch runs on: 1 or 2.
+
+    Plain SGD (``mu == 0``) shares the first layer's rows of weights out
+    between two threads when ``threads`` (:func:`default_threads` if None)
+    allows, whatever the network (:func:`train_epoch_part` always sums in two
+    halves); momentum runs on one.
+    """
+    threads = default_threads() if threads is None else int(threads)
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
+    return 1 if mu != 0.0 else min(threads, 2)
+
+
+def _run_parts(n_threads, images, split_at, *args):
+    """Run :func:`train_epoch_part` on ``n_threads`` threads (this one is part 0).
+
+    ``images`` is a :class:`dense.SparseImages`; ``args`` are
+    ``train_epoch_part``'s from ``labels`` to ``layout``. A thread that
+    raises tells the other to stop waiting (``sync.abort``), and its error
+    is raised here once both have stopped.
+    """
+    flags = sync.make_flags(n_threads)
+    layout, order, mini_batch_size = args[-1], args[1], args[2]
+    capacity = max(1, min(mini_batch_size, len(order)))
+    width = int(layout.widths[1])
+    exchange = aligned_zeros(4 * capacity * width).reshape((2, 2, capacity, width))
+    arrays = (images.indptr, images.indices, images.values)
+    errors = []
+
+    def work(part):
+        try:
+            train_epoch_part(
+                arrays, images.middles, split_at, *args, part, flags, exchange
+            )
+        except BaseException as err:  # raised below, in the caller's thread
+            errors.append(err)
+            sync.abort(flags)
+
+    helpers = [
+        threading.Thread(target=work, args=(part,), name=f"nndl-epoch-{part}")
+        for part in range(1, n_threads)
+    ]
+    for helper in helpers:
+        helper.start()
+    work(0)
+    for helper in helpers:
+        helper.join()
+    if errors:
+        raise errors[0]
 
 
 def _check(net, labels, order, n_samples, mini_batch_size, lmbda, mu, dropout):
@@ -417,6 +645,7 @@ def train_epoch(
     velocities=None,
     dropout=0.0,
     rng=None,
+    threads=None,
 ):
     """One epoch of SGD on the compiled path, updating ``net`` in place.
 
@@ -455,6 +684,9 @@ def train_epoch(
         Probability of dropping each hidden neuron, one mask per mini-batch.
     rng : numpy.random.Generator, optional
         Draws the dropout masks (:func:`dropout_masks`); needed if dropout > 0.
+    threads : int, optional
+        Threads for plain SGD (:func:`train_epoch_part`); the result is the
+        same for any number. Defaults to :func:`default_threads`.
     """
     if not isinstance(images, dense.SparseImages):
         images = dense.to_sparse(images)
@@ -492,17 +724,33 @@ def train_epoch(
             [np.zeros_like(b) for b in net.biases],
         )
     flat_velocities = dense.pack_like(layout, *velocities) if mu else np.zeros(0)
-    train_epoch_kernel(
-        (images.indptr, images.indices, images.values),
-        dense.read_only(labels),
-        dense.read_only(order),
-        mini_batch_size,
-        rule,
-        masks,
-        params,
-        flat_velocities,
-        layout,
-    )
+    labels, order = dense.read_only(labels), dense.read_only(order)
+    n_threads = parts(mu, threads)
+    if mu:
+        momentum_epoch_kernel(
+            (images.indptr, images.indices, images.values),
+            labels,
+            order,
+            mini_batch_size,
+            rule,
+            masks,
+            params,
+            flat_velocities,
+            layout,
+        )
+    else:
+        _run_parts(
+            n_threads,
+            images,
+            int(images.split),
+            labels,
+            order,
+            mini_batch_size,
+            rule,
+            masks,
+            params,
+            layout,
+        )
     net.weights, net.biases = dense.unpack(layout, params)
     if mu:
         v_w, v_b = dense.unpack(layout, flat_velocities)

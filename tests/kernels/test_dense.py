@@ -209,6 +209,37 @@ def test_to_sparse_keeps_every_nonzero_value(seed):
     assert len(sparse.values) == np.count_nonzero(images)
 
 
+def test_to_sparse_marks_where_each_image_crosses_the_split(seed):
+    images = make_inputs(np.random.default_rng(seed), 9, 20, "zeros").T.copy()
+    images[3] = 0.0
+    sparse = dense.to_sparse(images)
+    split = sparse.split
+    assert split == dense.balanced_split(images)
+    for i in range(len(images)):
+        start, middle, stop = sparse.indptr[i], sparse.middles[i], sparse.indptr[i + 1]
+        assert start <= middle <= stop
+        assert np.all(sparse.indices[start:middle] < split)
+        assert np.all(sparse.indices[middle:stop] >= split)
+
+
+@pytest.mark.parametrize(
+    "images, expected",
+    [
+        (np.zeros((3, 6)), 3),  # no nonzero entry: the middle
+        (np.zeros((0, 6)), 3),
+        (np.eye(4), 2),  # pixels 0 and 1 hold half
+        (np.array([[0.0, 0.0, 0.0, 5.0]]), 4),  # everything in the last pixel
+        (np.array([[7.0, 0.0, 0.0, 0.0]]), 1),
+    ],
+)
+def test_balanced_split(images, expected):
+    assert dense.balanced_split(images) == expected
+    nonzero = np.count_nonzero(images, axis=0)
+    if nonzero.sum():
+        assert nonzero[:expected].sum() >= nonzero.sum() / 2
+        assert nonzero[: expected - 1].sum() < nonzero.sum() / 2
+
+
 def test_pack_then_unpack_gives_the_parameters_back(seed):
     net = Network([6, 9, 8, 4], seed=seed)
     weights, biases = dense.unpack(*dense.pack(net))

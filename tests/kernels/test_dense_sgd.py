@@ -315,3 +315,152 @@ def test_train_epoch_rejects_bad_arguments(change, message):
     } | change
     with pytest.raises(ValueError, match=message):
         dense_sgd.train_epoch(Network([5, 7, 3], seed=0), **arguments)
+
+
+# --- two threads: the same bits as one -----------------------------------------
+
+THREAD_RUNS = {  # name: (sizes, n examples, mini-batch size, epochs)
+    "784-30-10, mnist": ([784, 30, 10], 100, 10, 2),
+    "784-100-10, mnist": ([784, 100, 10], 100, 10, 2),
+    "two hidden layers, short last mini-batch": ([784, 40, 17, 4], 100, 7, 2),
+    "a mini-batch bigger than the data": ([784, 20, 3], 30, 50, 2),
+    "no hidden layer": ([784, 10], 100, 10, 2),
+}
+
+
+def _train_with_threads(threads, make_net, images, labels, orders, size, option):
+    net = make_net()
+    rng = np.random.default_rng(3)  # dropout masks
+    for order in orders:
+        dense_sgd.train_epoch(
+            net,
+            images,
+            labels,
+            order,
+            size,
+            0.5,
+            rng=rng,
+            threads=threads,
+            **OPTIONS[option],
+        )
+    return net.weights + net.biases
+
+
+def _assert_same_bits(args):
+    one, two = _train_with_threads(1, *args), _train_with_threads(2, *args)
+    for actual, expected in zip(two, one):
+        np.testing.assert_array_equal(actual, expected)
+
+
+@pytest.mark.parametrize("option", ["plain", "l2", "l1", "dropout"])
+@pytest.mark.parametrize("run", sorted(THREAD_RUNS))
+def test_two_threads_give_the_bits_of_one(seed, mnist_rows, option, run):
+    sizes, n, size, epochs = THREAD_RUNS[run]
+    rng = np.random.default_rng(seed)
+    images, labels = mnist_rows[0][:n], mnist_rows[1][:n] % sizes[-1]
+    orders = [rng.permutation(n) for _ in range(epochs)]
+    make_net = partial(Network, sizes, seed=seed, cost=costs.CrossEntropyCost)
+    _assert_same_bits((make_net, dense.to_sparse(images), labels, orders, size, option))
+
+
+@pytest.mark.parametrize("cost", sorted(COSTS))
+@pytest.mark.parametrize("hidden", ["tanh", "relu"])
+def test_two_threads_give_the_bits_of_one_for_every_neuron(
+    seed, mnist_rows, cost, hidden
+):
+    images, labels = mnist_rows
+    orders = [np.random.default_rng(seed).permutation(len(labels))]
+    make_net = partial(
+        Network,
+        [784, 30, 10],
+        seed=seed,
+        cost=COSTS[cost],
+        activation=hidden,
+        initializer="default",
+    )
+    _assert_same_bits((make_net, dense.to_sparse(images), labels, orders, 10, "l2"))
+
+
+@pytest.mark.parametrize("kind", VALUE_RANGES)
+@pytest.mark.parametrize("sizes", [[1, 1], [2, 3, 2], [5, 7, 3]])
+def test_two_threads_give_the_bits_of_one_on_tiny_networks(seed, kind, sizes):
+    # with one or two inputs, one thread's half of the pixels may be empty
+    rng = np.random.default_rng(seed)
+    images = make_inputs(rng, sizes[0], 9, kind).T.copy()
+    labels = rng.integers(0, sizes[-1], 9)
+    orders = [rng.permutation(9) for _ in range(3)]
+    make_net = partial(Network, sizes, seed=seed)
+    _assert_same_bits((make_net, dense.to_sparse(images), labels, orders, 4, "l2"))
+
+
+def test_two_threads_on_all_zero_images():
+    images, labels = np.zeros((6, 4)), np.arange(6) % 3
+    make_net = partial(Network, [4, 9, 3], seed=0)
+    orders = [np.arange(6)]
+    _assert_same_bits((make_net, dense.to_sparse(images), labels, orders, 4, "plain"))
+
+
+@pytest.mark.parametrize(
+    "mu, threads, expected", [(0.0, 2, 2), (0.0, 8, 2), (0.9, 2, 1), (0.0, 1, 1)]
+)
+def test_parts(mu, threads, expected):
+    assert dense_sgd.parts(mu, threads) == expected
+
+
+def test_parts_rejects_no_threads():
+    with pytest.raises(ValueError, match="threads must be at least 1"):
+        dense_sgd.parts(0.0, 0)
+
+
+@pytest.mark.parametrize(
+    "setting, expected", [("", None), ("1", 1), ("3", 3), (" 2 ", 2)]
+)
+def test_default_threads_follows_nndl_threads(monkeypatch, setting, expected):
+    monkeypatch.setenv("NNDL_THREADS", setting)
+    threads = dense_sgd.default_threads()
+    if expected is None:
+        assert 1 <= threads <= dense_sgd.MAX_THREADS
+    else:
+        assert threads == expected
+
+
+@pytest.mark.parametrize("setting", ["0", "-2", "two", "1.5"])
+def test_default_threads_rejects_a_bad_setting(monkeypatch, setting):
+    monkeypatch.setenv("NNDL_THREADS", setting)
+    with pytest.raises(ValueError, match="NNDL_THREADS must be a whole number"):
+        dense_sgd.default_threads()
+
+
+def test_a_failing_thread_fails_the_epoch_instead_of_hanging(monkeypatch, mnist_rows):
+    from nndl_core.kernels import sync
+
+    waited = []
+
+    def part(*args):
+        flags = args[-2]
+        if args[-3] == 1:
+            raise MemoryError("part 1 could not allocate its workspace")
+        waited.append(sync.wait_for(flags, 1, 1))  # released by the abort
+
+    monkeypatch.setattr(dense_sgd, "train_epoch_part", part)
+    images, labels = mnist_rows
+    net = Network([784, 30, 10], seed=0)
+    with pytest.raises(MemoryError, match="part 1"):
+        dense_sgd.train_epoch(net, images, labels, np.arange(10), 5, 1.0, threads=2)
+    assert waited == [False]
+
+
+def test_split_rows_divides_each_list_at_the_split(mnist_rows):
+    images = mnist_rows[0]
+    sparse = dense.to_sparse(images)
+    assert sparse.split == dense.balanced_split(images)
+    order = np.random.default_rng(0).permutation(len(images))
+    listed = dense.input_rows((sparse.indptr, sparse.indices, sparse.values), order)
+    first, second = dense_sgd.split_rows(listed, sparse.middles, order)
+    for e, i in enumerate(order):
+        low = sparse.indices[first[0][e] : first[1][e]]
+        high = sparse.indices[second[0][e] : second[1][e]]
+        assert first[1][e] == second[0][e]
+        assert np.all(low < sparse.split) and np.all(high >= sparse.split)
+        expected = np.flatnonzero(images[i])
+        np.testing.assert_array_equal(np.concatenate([low, high]), expected)
