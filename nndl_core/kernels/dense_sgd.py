@@ -147,11 +147,13 @@ from .dense import (
     weights_t,
 )
 from .simd import aligned_zeros
-from .sync import STRIDE, publish, wait_for
+from .sync import ABORT, claim, peek, publish, relax
 
 __all__ = [
+    "N_COUNTERS",
     "PENALTIES",
     "Rule",
+    "Shared",
     "MAX_THREADS",
     "default_threads",
     "dense_sgd_step",
@@ -191,55 +193,78 @@ def _rescale(w_t, scale):
 
 
 @njit(**NJIT_OPTIONS)
-def _penalize(w_t, scales, l, rule):
-    """Plain SGD's weight penalty for weight layer ``l``, in place.
+def _decay_scale(scales, l, rule):
+    """L2's decay of weight layer ``l``'s scale; returns what to fold in now.
 
-    L2, ``w -> decay * w`` (``update_mini_batch``), changes only the
-    layer's scale: ``scales[l] *= decay`` (the weights are ``scales[l] *
-    w_t.T``, see the module docstring). When the scale leaves [0.5, 2] it is
-    folded into the stored weights, so that it never underflows. L1, ``w ->
-    w - eta (lmbda/n) sgn(w)`` with sgn(0) = 0 (``sgd_step``), changes every
-    weight. The padding columns are zero and stay zero.
+    ``w -> decay * w`` (``update_mini_batch``) changes only the layer's
+    scale, ``scales[l] *= decay`` (the weights are ``scales[l] * w_t.T``,
+    see the module docstring). When the scale leaves [0.5, 2] it is folded
+    into the stored weights, so that it never underflows: this returns the
+    factor to multiply them by (and the scale is 1 again); 1.0 otherwise,
+    and always for L1.
     """
-    if rule.penalty == L2:
-        scales[l] = rule.decay * scales[l]
-        if not 0.5 <= abs(scales[l]) <= 2.0:
-            _rescale(w_t, scales[l])
-            scales[l] = 1.0
-    elif rule.lmbda_n != 0.0:
+    if rule.penalty != L2:
+        return 1.0
+    scales[l] = rule.decay * scales[l]
+    if 0.5 <= abs(scales[l]) <= 2.0:
+        return 1.0
+    fold, scales[l] = scales[l], 1.0
+    return fold
+
+
+@njit(**NJIT_OPTIONS)
+def _penalize_rows(w_t, fold, rule):
+    """The weight penalty's work on the stored rows ``w_t`` (all or some of a layer).
+
+    L2: multiply by ``fold`` (:func:`_decay_scale`) unless it is 1. L1,
+    ``w -> w - eta (lmbda/n) sgn(w)`` with sgn(0) = 0 (``sgd_step``), changes
+    every weight. The padding columns are zero and stay zero.
+    """
+    if fold != 1.0:
+        _rescale(w_t, fold)
+    if rule.penalty != L2 and rule.lmbda_n != 0.0:
         for k in range(w_t.shape[0]):
             for j in range(w_t.shape[1]):
                 w_t[k, j] = w_t[k, j] - rule.eta * (rule.lmbda_n * np.sign(w_t[k, j]))
 
 
 @njit(**NJIT_OPTIONS)
-def dense_sgd_step(inputs, delta, w_t, b, scales, l, step, rule, penalized):
-    """``dense_backward`` folded into a plain SGD step of weight layer ``l``, in place.
-
-    ``update_mini_batch`` computes ``w -> decay * w - step * sum_e a_k(e)
-    delta(e)`` (``step = eta/m``). Here the penalty comes first
-    (:func:`_penalize`), then each example's term is subtracted as soon as it
-    is known, ``w_t[k] -= (step / scale * a_k(e)) * delta(e)``, so no gradient
-    is stored and only the rows of nonzero inputs are touched. That rounds
-    differently from subtracting the sum once; the tests find the two within
-    1e-14 of each other after several epochs. The biases ``b`` are summed
-    first and not penalized, as in the reference. ``penalized`` is the rows
-    of ``w_t`` that this call owns (``w_t`` itself, or on one of two threads
-    its half, :func:`train_epoch_part`): the only rows L1 changes, and
-    L2's folded scale.
-    """
-    starts, stops, indices, values = inputs
+def _step_biases(b, delta, step):
+    """``b -= step * sum_e delta[e]``: BP3 summed over the mini-batch, then the step."""
     for j in range(b.shape[0]):
         nabla_b = 0.0
         for e in range(delta.shape[0]):
             nabla_b += delta[e, j]
         b[j] = b[j] - step * nabla_b
-    _penalize(penalized, scales, l, rule)
-    step_w = step / scales[l]  # the stored weights' step: step itself without L2
+
+
+@njit(**NJIT_OPTIONS)
+def _step_weights(inputs, delta, w_t, step_w):
+    """``w_t[k] -= (step_w * a_k(e)) * delta(e)`` for each example's nonzero inputs."""
+    starts, stops, indices, values = inputs
     for e in range(delta.shape[0]):
         rows = indices[starts[e] : stops[e]]  # slices: no negative-index checks
         a_in = values[starts[e] : stops[e]]
         _add_to_rows(w_t, rows, a_in, -step_w, delta[e])
+
+
+@njit(**NJIT_OPTIONS)
+def dense_sgd_step(inputs, delta, w_t, b, scales, l, step, rule):
+    """``dense_backward`` folded into a plain SGD step of weight layer ``l``, in place.
+
+    ``update_mini_batch`` computes ``w -> decay * w - step * sum_e a_k(e)
+    delta(e)`` (``step = eta/m``). Here the penalty comes first
+    (:func:`_decay_scale`, :func:`_penalize_rows`), then each example's term
+    is subtracted as soon as it is known, ``w_t[k] -= (step / scale * a_k(e))
+    * delta(e)`` (:func:`_step_weights`), so no gradient is stored and only
+    the rows of nonzero inputs are touched. That rounds differently from
+    subtracting the sum once; the tests find the two within 1e-14 of each
+    other after several epochs. The biases ``b`` are summed first and not
+    penalized, as in the reference.
+    """
+    _step_biases(b, delta, step)
+    _penalize_rows(w_t, _decay_scale(scales, l, rule), rule)
+    _step_weights(inputs, delta, w_t, step / scales[l])  # step itself without L2
 
 
 @njit(**NJIT_OPTIONS)
@@ -299,17 +324,15 @@ def step_upper_layers(params, layout, mask, y, rule, workspace):
     output_delta(layout, y, rule.cost, workspace)
     for l in range(layout.sizes.shape[0] - 2, 0, -1):
         backpropagate(params, layout, mask, l, m, workspace)
-        w_t = weights_t(params, layout, l)
         dense_sgd_step(
             hidden_input(workspace, layout, l, m),
             block(workspace.deltas, layout, l + 1, m),
-            w_t,
+            weights_t(params, layout, l),
             biases(params, layout, l),
             workspace.scales,
             l,
             rule.eta / m,
             rule,
-            w_t,
         )
 
 
@@ -397,12 +420,71 @@ def split_rows(listed, middles, order):
     return (starts, middle, indices, values), (middle, stops, indices, values)
 
 
-@njit(**NJIT_INLINE_OPTIONS)
-def _own(listed, halves, part, n_threads):
-    """The listing of the pixels thread ``part`` trains: its half, or all of them."""
-    if n_threads == 1:
-        return listed
-    return halves[0] if part == 0 else halves[1]
+#: The counters of an epoch (``sync.make_flags(N_COUNTERS)``): counter
+#: ``half`` is how many of that half's tasks have been claimed, ``DONE +
+#: half`` how many are finished, ``READY`` how many mini-batches' deltas
+#: thread 0 has handed out.
+DONE, READY, N_COUNTERS = 2, 4, 5
+
+Shared = namedtuple("Shared", ["sums", "delta", "step"])
+Shared.__doc__ = """What the threads of an epoch hand each other (``train_epoch_part``).
+
+``sums`` (2, capacity, widths[1]): each half's weighted inputs of the
+first layer; ``delta`` (capacity, widths[1]): the first hidden layer's
+delta; ``step`` (2,): the stored weights' step ``eta / (m * scale)`` and
+the factor L2's scale folds in (:func:`_decay_scale`). One of each serves
+every mini-batch in turn: a half's tasks run in order, so the next
+mini-batch's sums are written only after its step has read this one's delta.
+"""
+
+
+@njit(**NJIT_OPTIONS)
+def _run_task(task, half, halves, w0, split, mini_batch_size, rule, shared):
+    """Task ``task`` of half ``half``: mini-batch ``task // 2``'s sums or step.
+
+    Even tasks sum the half's rows of the first layer into ``shared.sums``
+    (:func:`dense.weighted_sums`); odd ones apply the mini-batch's step to
+    them (:func:`_penalize_rows`, :func:`_step_weights`). Each first asks
+    for half of the next mini-batch's pixels.
+    """
+    batch = task // 2
+    n = halves[0][0].shape[0]
+    start = batch * mini_batch_size
+    m = min(start + mini_batch_size, n) - start
+    listed = halves[half]
+    inputs = batch_rows(listed, start, start + m)
+    _prefetch_next(listed, batch, mini_batch_size, task % 2)
+    if task % 2 == 0:
+        weighted_sums(w0, inputs, shared.sums[half, :m])
+    else:
+        rows = w0[:split] if half == 0 else w0[split:]
+        _penalize_rows(rows, shared.step[1], rule)
+        _step_weights(inputs, shared.delta[:m], w0, shared.step[0])
+
+
+@njit(**NJIT_OPTIONS)
+def _complete(flags, half, target, halves, w0, split, mini_batch_size, rule, shared):
+    """Run half ``half``'s tasks, or wait while another thread runs one, until
+    ``target`` of them are done.
+
+    A task is run by whichever thread claims it first (``sync.claim``), once
+    the one before it is done and, for a step, once its delta is ready.
+    Returns how many tasks this call ran, or -1 if a thread aborted.
+    """
+    spins = ran = 0
+    while True:
+        done = peek(flags, DONE + half)
+        if done >= target:
+            return ran
+        runnable = done % 2 == 0 or peek(flags, READY) > done // 2
+        if runnable and peek(flags, half) == done and claim(flags, half, done):
+            _run_task(done, half, halves, w0, split, mini_batch_size, rule, shared)
+            publish(flags, DONE + half, done + 1)
+            spins, ran = 0, ran + 1
+        elif peek(flags, ABORT) != 0:
+            return -1
+        else:
+            spins = relax(spins)
 
 
 @njit(**NJIT_OPTIONS)
@@ -419,7 +501,7 @@ def train_epoch_part(
     layout,
     part,
     flags,
-    exchange,
+    shared,
 ):
     """Thread ``part``'s share of one epoch of plain SGD, in place on ``params``.
 
@@ -429,73 +511,70 @@ def train_epoch_part(
     set's ``(indptr, indices, values)`` and ``middles``, ``split`` say where
     its halves meet (:class:`dense.SparseImages`).
 
-    The first layer's weighted inputs are summed in two halves, over the
-    pixels ``< split`` and over those ``>= split``, and the halves are then
-    added (and always in that way, so the result does not depend on the
-    number of threads). One thread (``flags`` for one,
-    ``sync.make_flags(1)``) does both. Two threads (``sync.make_flags(2)``,
-    ``part`` 0 and 1) each sum and train one half of the first layer's rows
-    of weights, which no other thread touches, meet once per mini-batch
-    (:mod:`~nndl_core.kernels.sync`) to swap their sums, and then both do the
-    rest of the network, identically, on their own copies of the biases and
-    the other layers. ``exchange`` (2, 2, capacity, widths[1]), aligned, is
-    where the sums are swapped, ``capacity = min(mini_batch_size,
-    len(order))``: one buffer per mini-batch in turn, so that a thread may
-    write the next mini-batch's sums while the other still reads this one's.
+    The first layer, most of the work, is split in two by its input pixels:
+    the weighted inputs are summed over the pixels ``< split`` and over
+    those ``>= split``, then added, and each half's rows of weights take
+    their own step. For each mini-batch that makes four tasks, a sum and a
+    step per half, run by :func:`_complete`. Thread 0 (``part == 0``) does
+    everything else: it adds the sums, runs the rest of the network and
+    hands out the first layer's delta (``shared``, :class:`Shared`). It
+    also runs any task the helper (``part == 1``) has not claimed by the
+    time it is needed, so that a helper that the operating system has
+    descheduled costs no more than its task in hand. Each task is the same
+    operations in the same order whoever runs it, so the trained network is
+    the same, bit for bit, on one thread or two. ``flags`` holds
+    ``N_COUNTERS`` counters (:mod:`~nndl_core.kernels.sync`).
 
-    At the end thread 0 writes its copy of the biases and the other layers
-    into ``params``. Returns False if another thread failed (``sync.abort``)
-    and this one stopped waiting for it, True otherwise.
+    Returns how many of the ``4 * n_batches`` tasks this thread ran, or -1
+    if a thread failed (``sync.abort``) and this one stopped waiting.
     """
-    n_threads = flags.shape[0] // STRIDE - 1
     n = order.shape[0]
-    capacity = max(1, min(mini_batch_size, n))
-    workspace = make_workspace(layout, capacity)
-    own = aligned_zeros(params.shape[0])  # this thread's biases and upper layers
-    own[:] = params
-    w0 = weights_t(params, layout, 0)  # shared: each thread owns half its rows
-    b0 = biases(own, layout, 0)
-    rows = w0 if n_threads == 1 else (w0[:split] if part == 0 else w0[split:])
-    y = np.zeros((capacity, layout.sizes[-1]))
-    ones = np.ones(max(layout.node_offsets[-1], 1))  # no dropout
+    n_tasks = 2 * ((n + mini_batch_size - 1) // mini_batch_size)
+    w0 = weights_t(params, layout, 0)
     listed = input_rows(images, order)  # the epoch's examples, in order
     halves = split_rows(listed, middles, order)
-    mine = _own(listed, halves, part, n_threads)
-    for batch in range((n + mini_batch_size - 1) // mini_batch_size):
+    job = (halves, w0, split, mini_batch_size, rule, shared)
+    if part != 0:
+        return _complete(flags, 1, n_tasks, *job)
+    capacity = max(1, min(mini_batch_size, n))
+    workspace = make_workspace(layout, capacity)
+    b0 = biases(params, layout, 0)
+    y = np.zeros((capacity, layout.sizes[-1]))
+    ones = np.ones(max(layout.node_offsets[-1], 1))  # no dropout
+    ran = 0
+    for batch in range(n_tasks // 2 + 1):
+        if batch > 0:  # the step of the mini-batch before
+            ran += _complete(flags, 0, 2 * batch, *job)
+        if batch == n_tasks // 2:
+            break
         start = batch * mini_batch_size
         m = min(start + mini_batch_size, n) - start
         _one_hot(labels, order, start, y[:m])
-        _prefetch_next(mine, batch, mini_batch_size, 0)
-        sums = exchange[batch % 2]
         for half in range(2):
-            if n_threads == 1 or half == part:
-                inputs = batch_rows(halves[half], start, start + m)
-                weighted_sums(w0, inputs, sums[half, :m])
-        if n_threads > 1:
-            publish(flags, part, batch + 1)
-            if not wait_for(flags, 1 - part, batch + 1):
-                return False
+            ran += _complete(flags, half, 2 * batch + 1, *job)
+        if peek(flags, ABORT) != 0:
+            return -1
         z = block(workspace.activations, layout, 1, m)
-        _add(sums[0, :m], sums[1, :m], z)
+        _add(shared.sums[0, :m], shared.sums[1, :m], z)
         finish_forward(
             workspace.scales[0], b0, layout.activations[0], layout.sizes[1], z
         )
         mask = masks[batch] if masks.shape[0] else ones
-        forward_hidden(own, layout, mask, m, workspace)
-        _prefetch_next(mine, batch, mini_batch_size, 1)
-        step_upper_layers(own, layout, mask, y[:m], rule, workspace)
+        forward_hidden(params, layout, mask, m, workspace)
+        step_upper_layers(params, layout, mask, y[:m], rule, workspace)
         delta = block(workspace.deltas, layout, 1, m)
-        inputs = batch_rows(mine, start, start + m)
-        step = rule.eta / m
-        dense_sgd_step(inputs, delta, w0, b0, workspace.scales, 0, step, rule, rows)
-    if workspace.scales[0] != 1.0:  # L2's scales, into the weights
-        _rescale(rows, workspace.scales[0])
-    if part == 0:
-        for l in range(1, layout.sizes.shape[0] - 1):
-            if workspace.scales[l] != 1.0:
-                _rescale(weights_t(own, layout, l), workspace.scales[l])
-        params[layout.b_offsets[0] :] = own[layout.b_offsets[0] :]
-    return True
+        _step_biases(b0, delta, rule.eta / m)
+        shared.delta[:m] = delta
+        shared.step[1] = _decay_scale(workspace.scales, 0, rule)
+        shared.step[0] = rule.eta / m / workspace.scales[0]
+        publish(flags, READY, batch + 1)
+    ran += _complete(flags, 1, n_tasks, *job)
+    if peek(flags, ABORT) != 0:
+        return -1
+    for l in range(layout.sizes.shape[0] - 1):  # L2's scales, into the weights
+        if workspace.scales[l] != 1.0:
+            _rescale(weights_t(params, layout, l), workspace.scales[l])
+    return ran
 
 
 # --- Python wrappers -----------------------------------------------------------------
@@ -573,7 +652,7 @@ def parts(mu, threads=None):
     return 1 if mu != 0.0 else min(threads, 2)
 
 
-def _run_parts(n_threads, images, split_at, *args):
+def _run_parts(n_threads, images, *args):
     """Run :func:`train_epoch_part` on ``n_threads`` threads (this one is part 0).
 
     ``images`` is a :class:`dense.SparseImages`; ``args`` are
@@ -581,18 +660,23 @@ def _run_parts(n_threads, images, split_at, *args):
     raises tells the other to stop waiting (``sync.abort``), and its error
     is raised here once both have stopped.
     """
-    flags = sync.make_flags(n_threads)
-    layout, order, mini_batch_size = args[-1], args[1], args[2]
+    flags = sync.make_flags(N_COUNTERS)
+    order, mini_batch_size, layout = args[1], args[2], args[-1]
     capacity = max(1, min(mini_batch_size, len(order)))
     width = int(layout.widths[1])
-    exchange = aligned_zeros(4 * capacity * width).reshape((2, 2, capacity, width))
+    shared = Shared(
+        sums=aligned_zeros(2 * capacity * width).reshape((2, capacity, width)),
+        delta=aligned_zeros(capacity * width).reshape((capacity, width)),
+        step=np.zeros(2),
+    )
     arrays = (images.indptr, images.indices, images.values)
-    errors = []
+    split = int(images.split)
+    errors, ran = [], [0] * n_threads
 
     def work(part):
         try:
-            train_epoch_part(
-                arrays, images.middles, split_at, *args, part, flags, exchange
+            ran[part] = train_epoch_part(
+                arrays, images.middles, split, *args, part, flags, shared
             )
         except BaseException as err:  # raised below, in the caller's thread
             errors.append(err)
@@ -609,6 +693,7 @@ def _run_parts(n_threads, images, split_at, *args):
         helper.join()
     if errors:
         raise errors[0]
+    return ran
 
 
 def _check(net, labels, order, n_samples, mini_batch_size, lmbda, mu, dropout):
@@ -687,6 +772,13 @@ def train_epoch(
     threads : int, optional
         Threads for plain SGD (:func:`train_epoch_part`); the result is the
         same for any number. Defaults to :func:`default_threads`.
+
+    Returns
+    -------
+    list of int
+        Plain SGD: how many of the first layer's tasks (a sum and a step per
+        half of its rows and mini-batch) each thread ran, thread 0 first;
+        with momentum, an empty list.
     """
     if not isinstance(images, dense.SparseImages):
         images = dense.to_sparse(images)
@@ -726,6 +818,7 @@ def train_epoch(
     flat_velocities = dense.pack_like(layout, *velocities) if mu else np.zeros(0)
     labels, order = dense.read_only(labels), dense.read_only(order)
     n_threads = parts(mu, threads)
+    ran = []
     if mu:
         momentum_epoch_kernel(
             (images.indptr, images.indices, images.values),
@@ -739,10 +832,9 @@ def train_epoch(
             layout,
         )
     else:
-        _run_parts(
+        ran = _run_parts(
             n_threads,
             images,
-            int(images.split),
             labels,
             order,
             mini_batch_size,
@@ -755,3 +847,4 @@ def train_epoch(
     if mu:
         v_w, v_b = dense.unpack(layout, flat_velocities)
         velocities[0][:], velocities[1][:] = v_w, v_b
+    return ran

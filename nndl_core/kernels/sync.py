@@ -1,33 +1,34 @@
-"""Two threads in step: the flags one compiled epoch waits on.
+"""Threads in step: the counters one compiled epoch coordinates through.
 
-Used by :func:`nndl_core.kernels.dense_sgd.train_epoch_part`, where each
-thread trains its own columns of the first layer and meets the others once
-per mini-batch. A parallel region per mini-batch (Numba's ``prange``) costs
-more than the 20 microseconds of work it would share; instead every thread
-runs the whole epoch in one compiled call, and they wait for each other on
-counters in shared memory:
+Used by :func:`nndl_core.kernels.dense_sgd.train_epoch_part`, where a
+helper thread sums and trains half of the first layer's rows of weights. A
+parallel region per mini-batch (Numba's ``prange``) costs more than the 20
+microseconds of work it would share; instead each thread runs the whole
+epoch in one compiled call, and they coordinate through int64 counters in
+shared memory, each on a cache line of its own (``flags[i * STRIDE]``), so
+that one thread's store does not evict the line another is reading:
 
-* :func:`publish` ``(flags, part, value)`` stores ``value`` as thread
-  ``part``'s counter, after everything the thread wrote before it (a
-  *release* store);
-* :func:`wait_for` ``(flags, part, value)`` returns once thread ``part``'s
-  counter has reached ``value`` (an *acquire* load in a loop), and from then
-  on sees everything that thread wrote before publishing it; it returns
-  False instead if any thread has raised :func:`ABORT` (one that failed).
-
-Each counter has a cache line to itself (``flags[part * STRIDE]``), so that
-one thread's store does not evict the line the other is reading. A waiting
-thread spins with the processor's ``pause`` hint for a few microseconds and
-then gives its core away (``sched_yield``) on each turn: on a machine with
-fewer free cores than threads the thread it waits for gets to run.
+* :func:`peek` ``(flags, i)`` reads counter ``i`` (an *acquire* load: what
+  the thread that stored it wrote before it is visible from then on);
+* :func:`publish` ``(flags, i, value)`` stores it (a *release* store);
+* :func:`claim` ``(flags, i, expected)`` adds one to it if it still holds
+  ``expected`` and says whether it did (a compare-and-swap): of two threads
+  claiming the same piece of work, exactly one gets it;
+* :func:`wait_for` ``(flags, i, value)`` returns once counter ``i`` has
+  reached ``value``, or False if a thread has :func:`abort`-ed (it failed);
+* :func:`relax` ``(spins)`` is one turn of a wait: the processor's
+  ``pause`` hint for the first :data:`SPINS` turns, then ``sched_yield``, so
+  that on a machine with fewer free cores than threads the thread being
+  waited for gets to run.
 
 Each function is plain Python (what it means, and what runs under
-``NUMBA_DISABLE_JIT=1``, where the threads take turns holding the GIL) with
-a compiled twin that emits LLVM's atomic load and store.
+``NUMBA_DISABLE_JIT=1``, where threads take turns holding the GIL) with a
+compiled twin that emits LLVM's atomic instructions.
 """
 
 import os
 import platform
+import threading
 import time
 
 import numpy as np
@@ -36,40 +37,65 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
-__all__ = ["ABORT", "STRIDE", "SPINS", "abort", "make_flags", "publish", "wait_for"]
+__all__ = [
+    "ABORT",
+    "SPINS",
+    "STRIDE",
+    "abort",
+    "claim",
+    "make_flags",
+    "peek",
+    "publish",
+    "relax",
+    "wait_for",
+]
 
 #: int64s between two counters: one 64-byte cache line each.
 STRIDE = 8
-#: Turns a waiting thread spins before it starts yielding its core.
-SPINS = 4096
-#: Index (in units of ``STRIDE``) of the flag that says a thread failed.
+#: Turns a waiting thread spins (``pause``, some 50 ns each on current x86
+#: cores) before it starts yielding its core.
+SPINS = 1024
+#: Index of the flag that says a thread failed: the last counter.
 ABORT = -1
 
 _X86 = platform.machine().lower() in ("x86_64", "amd64", "i686", "x86")
 _POSIX = os.name == "posix"
 
 
-def make_flags(n_parts):
-    """Zeroed counters for ``n_parts`` threads plus the abort flag (int64)."""
-    return np.zeros((n_parts + 1) * STRIDE, dtype=np.int64)
+def make_flags(n_counters):
+    """``n_counters`` zeroed counters, then the abort flag (int64)."""
+    return np.zeros((n_counters + 1) * STRIDE, dtype=np.int64)
 
 
-def _slot(flags, part):
-    return part * STRIDE if part >= 0 else flags.shape[0] - STRIDE
+def _slot(flags, i):
+    return i * STRIDE if i >= 0 else flags.shape[0] - STRIDE
 
 
-def publish(flags, part, value):
-    """``flags[part] = value``, after every earlier write of this thread."""
-    flags[_slot(flags, part)] = value
+def peek(flags, i):
+    """Counter ``i``; what was written before it was published is visible."""
+    return flags[_slot(flags, i)]
+
+
+def publish(flags, i, value):
+    """``counter i = value``, after every earlier write of this thread."""
+    flags[_slot(flags, i)] = value
+
+
+_CLAIMS = threading.Lock()  # Python's compare-and-swap (compiled: one instruction)
+
+
+def claim(flags, i, expected):
+    """Counter ``i += 1`` if it is ``expected``; True if this call did it."""
+    with _CLAIMS:
+        if flags[_slot(flags, i)] != expected:
+            return False
+        flags[_slot(flags, i)] = expected + 1
+        return True
 
 
 def abort(flags):
     """Tell every waiting thread to give up (a thread failed)."""
     publish(flags, ABORT, 1)
-
-
-def _load(flags, part):
-    return flags[_slot(flags, part)]
 
 
 def _pause():
@@ -81,20 +107,25 @@ def _yield():
     time.sleep(0)
 
 
-def wait_for(flags, part, value):
-    """Wait until thread ``part``'s counter is at least ``value``.
+def relax(spins):
+    """One turn of a wait that has lasted ``spins`` turns; returns ``spins + 1``."""
+    if spins < SPINS:
+        _pause()
+    else:
+        _yield()
+    return spins + 1
+
+
+def wait_for(flags, i, value):
+    """Wait until counter ``i`` is at least ``value``.
 
     Returns True when it is, False if a thread aborted first.
     """
     spins = 0
-    while _load(flags, part) < value:
-        if _load(flags, ABORT) != 0:
+    while peek(flags, i) < value:
+        if peek(flags, ABORT) != 0:
             return False
-        if spins < SPINS:
-            _pause()
-            spins += 1
-        else:
-            _yield()
+        spins = relax(spins)
     return True
 
 
@@ -126,6 +157,18 @@ def _atomic_store(typingctx, flags, part, value):
         return context.get_dummy_value()
 
     return types.none(flags, part, value), codegen
+
+
+@intrinsic
+def _atomic_claim(typingctx, flags, part, expected):
+    def codegen(context, builder, signature, args):
+        pointer = _flag_pointer(context, builder, signature, *args[:2])
+        old = context.cast(builder, args[2], signature.args[2], types.int64)
+        new = builder.add(old, ir.Constant(old.type, 1))
+        result = builder.cmpxchg(pointer, old, new, "acq_rel", "acquire")
+        return builder.extract_value(result, 1)  # the i1 "swapped" bit
+
+    return types.boolean(flags, part, expected), codegen
 
 
 @intrinsic
@@ -181,10 +224,17 @@ def _publish_overload(flags, part, value):
     return None
 
 
-@overload(_load)
-def _load_overload(flags, part):
-    if _is_flags(flags, part):
-        return lambda flags, part: _atomic_load(flags, part)
+@overload(peek)
+def _peek_overload(flags, i):
+    if _is_flags(flags, i):
+        return lambda flags, i: _atomic_load(flags, i)
+    return None
+
+
+@overload(claim)
+def _claim_overload(flags, i, expected):
+    if _is_flags(flags, i, expected):
+        return lambda flags, i, expected: _atomic_claim(flags, i, expected)
     return None
 
 
@@ -205,8 +255,15 @@ def _yield_overload():
     return lambda: _sched_yield()
 
 
+@overload(relax)
+def _relax_overload(spins):
+    if isinstance(spins, types.Integer):
+        return relax  # compiled as written, with the twins above
+    return None
+
+
 @overload(wait_for)
-def _wait_for_overload(flags, part, value):
-    if _is_flags(flags, part, value):
-        return wait_for  # compiled as written, with the twins above
+def _wait_for_overload(flags, i, value):
+    if _is_flags(flags, i, value):
+        return wait_for
     return None

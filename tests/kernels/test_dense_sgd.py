@@ -440,7 +440,8 @@ def test_a_failing_thread_fails_the_epoch_instead_of_hanging(monkeypatch, mnist_
         flags = args[-2]
         if args[-3] == 1:
             raise MemoryError("part 1 could not allocate its workspace")
-        waited.append(sync.wait_for(flags, 1, 1))  # released by the abort
+        waited.append(sync.wait_for(flags, dense_sgd.READY, 1))  # released by abort
+        return 0
 
     monkeypatch.setattr(dense_sgd, "train_epoch_part", part)
     images, labels = mnist_rows
@@ -448,6 +449,72 @@ def test_a_failing_thread_fails_the_epoch_instead_of_hanging(monkeypatch, mnist_
     with pytest.raises(MemoryError, match="part 1"):
         dense_sgd.train_epoch(net, images, labels, np.arange(10), 5, 1.0, threads=2)
     assert waited == [False]
+
+
+def test_the_two_threads_run_every_task_once(seed, mnist_rows):
+    images, labels = mnist_rows
+    net = Network([784, 30, 10], seed=seed)
+    sparse = dense.to_sparse(images)
+    rng = np.random.default_rng(seed)
+    for _ in range(5):
+        ran = dense_sgd.train_epoch(
+            net, sparse, labels, rng.permutation(len(labels)), 7, 3.0, threads=2
+        )
+        assert len(ran) == 2 and min(ran) >= 0
+        assert sum(ran) == 4 * 15  # a sum and a step per half and mini-batch
+    ran = dense_sgd.train_epoch(net, sparse, labels, np.arange(9), 7, 3.0)
+    assert len(ran) == dense_sgd.parts(0.0) and sum(ran) == 4 * 2
+    assert (
+        dense_sgd.train_epoch(net, sparse, labels, np.arange(9), 7, 3.0, mu=0.5) == []
+    )
+
+
+def _part_arguments(net, images, labels, order, mini_batch_size, eta):
+    from nndl_core.kernels import sync
+
+    layout, params = dense.pack(net)
+    sparse = dense.to_sparse(images)
+    rule = dense_sgd.Rule(eta, 0.0, 0, 1.0, 0.0, dense.cost_code(net))
+    width = int(layout.widths[1])
+    shared = dense_sgd.Shared(
+        np.zeros((2, mini_batch_size, width)),
+        np.zeros((mini_batch_size, width)),
+        np.zeros(2),
+    )
+    head = ((sparse.indptr, sparse.indices, sparse.values), sparse.middles)
+    body = (sparse.split, labels, order, mini_batch_size, rule, np.zeros((0, 1)))
+    return params, layout, head + body, sync.make_flags(dense_sgd.N_COUNTERS), shared
+
+
+def test_thread_0_alone_runs_every_task_and_a_late_helper_none(seed, mnist_rows):
+    # a helper that never got the core until the epoch was over: thread 0
+    # did its half too, and the result is one thread's
+    images, labels = mnist_rows
+    order = np.random.default_rng(seed).permutation(len(labels))
+    net, expected = Network([784, 30, 10], seed=seed), Network([784, 30, 10], seed=seed)
+    params, layout, args, flags, shared = _part_arguments(
+        net, images, labels, order, 10, 3.0
+    )
+    assert dense_sgd.train_epoch_part(*args, params, layout, 0, flags, shared) == 40
+    assert dense_sgd.train_epoch_part(*args, params, layout, 1, flags, shared) == 0
+    dense_sgd.train_epoch(expected, images, labels, order, 10, 3.0, threads=1)
+    weights, biases = dense.unpack(layout, params)
+    for actual, wanted in zip(weights + biases, expected.weights + expected.biases):
+        np.testing.assert_array_equal(actual, wanted)
+
+
+def test_a_thread_stops_waiting_when_the_other_aborts(mnist_rows):
+    from nndl_core.kernels import sync
+
+    images, labels = mnist_rows
+    net = Network([784, 30, 10], seed=0)
+    params, layout, args, flags, shared = _part_arguments(
+        net, images, labels, np.arange(100), 10, 3.0
+    )
+    sync.abort(flags)
+    # the helper would wait for thread 0's first delta; thread 0 gives up too
+    assert dense_sgd.train_epoch_part(*args, params, layout, 1, flags, shared) == -1
+    assert dense_sgd.train_epoch_part(*args, params, layout, 0, flags, shared) == -1
 
 
 def test_split_rows_divides_each_list_at_the_split(mnist_rows):
