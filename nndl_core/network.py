@@ -238,12 +238,13 @@ class Network:
         images, labels = as_dataset(training_data, self.sizes[0], "training_data")
         if test_data is not None:
             test_data = as_dataset(test_data, self.sizes[0], "test_data")
-        if self.backend == "numba":
-            from .kernels import dense
-
-            images = dense.to_sparse(images)  # once: every image's nonzero pixels
         rng = np.random.default_rng(seed)
         history = History(n_evaluation=0 if test_data is None else len(test_data[1]))
+        if self.backend == "numba":
+            from .kernels import dense, dense_sgd
+
+            images = dense.to_sparse(images)  # once: every image's nonzero pixels
+            history.threads = dense_sgd.parts(0.0, self.threads)
         for epoch in range(epochs):
             start = time.perf_counter()
             self._train_epoch(images, labels, mini_batch_size, eta, rng, lmbda)

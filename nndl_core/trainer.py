@@ -152,6 +152,10 @@ def train(
         n_evaluation=0 if evaluation_data is None else len(evaluation_data[1]),
         n_training=n,
     )
+    if net.backend == "numba":
+        from .kernels import dense_sgd
+
+        history.threads = dense_sgd.parts(mu, net.threads)
     if schedule is not None:
         eta = schedule.start(eta)
     for epoch in range(epochs):

@@ -51,6 +51,10 @@ class History:
         The learning rate used in each epoch (it changes under a schedule).
     stopped : str
         Why training ended before ``epochs`` (early stopping, schedule), or "".
+    threads : int
+        Threads an epoch trained on: the numba backend's
+        (:func:`~nndl_core.kernels.dense_sgd.parts`), or 1 for the NumPy
+        reference (whose matrix products may use BLAS's own threads).
     """
 
     evaluation_correct: list = field(default_factory=list)
@@ -64,6 +68,7 @@ class History:
     n_training: int = 0
     eta: list = field(default_factory=list)
     stopped: str = ""
+    threads: int = 1
 
     @property
     def epochs(self):

@@ -182,3 +182,19 @@ def test_numba_backend_refuses_what_it_cannot_run():
     with pytest.raises(NotImplementedError, match="backend='numpy'"):
         Network([4, 3, 2], cost=Hinge, backend="numba")
     Network([4, 3, 2], cost=Hinge)  # the NumPy backend takes any cost
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_history_says_how_many_threads_trained(rng, threads):
+    images, labels = rng.random((40, 6)), rng.integers(0, 3, 40)
+    net = Network([6, 9, 3], seed=0, backend="numba", threads=threads)
+    assert net.SGD((images, labels), 1, 10, 1.0, seed=0).threads == threads
+    numpy_net = Network([6, 9, 3], seed=0)
+    assert numpy_net.SGD((images, labels), 1, 10, 1.0, seed=0).threads == 1
+    for actual, expected in zip(net.weights, numpy_net.weights):
+        assert_allclose(actual, expected, rtol=1e-12)
+
+
+def test_threads_must_be_positive():
+    with pytest.raises(ValueError, match="threads must be at least 1"):
+        Network([2, 2], threads=0)

@@ -165,3 +165,13 @@ def test_numba_momentum_step_is_the_books_rule():
     nb, nw = net.backprop(x.T, np.eye(2)[:, y])
     train(net, (x, y), 1, 10, 0.5, mu=0.5, seed=0, monitor=())
     assert_allclose(net.weights[0], w0 - 0.5 * nw[0] / 10, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "mu, threads, expected", [(0.0, 2, 2), (0.0, 1, 1), (0.5, 2, 1)]
+)
+def test_the_history_says_how_many_threads_trained(mu, threads, expected):
+    net = _net(backend="numba", threads=threads)
+    history = train(net, _data(), 1, 10, 0.5, mu=mu, seed=0, monitor=())
+    assert history.threads == expected  # momentum runs on one thread
+    assert train(_net(), _data(), 1, 10, 0.5, mu=mu, seed=0, monitor=()).threads == 1
