@@ -162,6 +162,7 @@ __all__ = [
     "momentum_step",
     "parts",
     "split_rows",
+    "backpropagate_upper_layers",
     "step_upper_layers",
     "train_epoch",
     "train_epoch_part",
@@ -313,17 +314,28 @@ def momentum_step(params, velocities, nabla, layout, m, rule):
 
 
 @njit(**NJIT_OPTIONS)
-def step_upper_layers(params, layout, mask, y, rule, workspace):
-    """BP1, then BP2 and a plain SGD step for each weight layer but the first.
+def backpropagate_upper_layers(params, layout, mask, y, rule, workspace):
+    """BP1, then BP2 down through every weight layer but the first.
 
-    Last layer first, each passing its delta back before it steps (BP2 needs
-    the weights from before the step), down to neuron layer 1's delta; the
-    first layer's step is the caller's (:func:`train_epoch_part`).
+    Leaves each neuron layer's delta in the workspace, down to neuron layer
+    1's; every layer passes its delta back with the weights from before the
+    step (:func:`step_upper_layers` steps them afterwards).
     """
     m = y.shape[0]
     output_delta(layout, y, rule.cost, workspace)
     for l in range(layout.sizes.shape[0] - 2, 0, -1):
         backpropagate(params, layout, mask, l, m, workspace)
+
+
+@njit(**NJIT_OPTIONS)
+def step_upper_layers(params, layout, m, rule, workspace):
+    """Plain SGD's step of every weight layer but the first (their deltas known).
+
+    Each layer's step touches only its own parameters, so the steps may come
+    after all of BP2 (:func:`backpropagate_upper_layers`): the same numbers
+    as stepping each layer right after it passed its delta back.
+    """
+    for l in range(layout.sizes.shape[0] - 2, 0, -1):
         dense_sgd_step(
             hidden_input(workspace, layout, l, m),
             block(workspace.deltas, layout, l + 1, m),
@@ -561,13 +573,14 @@ def train_epoch_part(
         )
         mask = masks[batch] if masks.shape[0] else ones
         forward_hidden(params, layout, mask, m, workspace)
-        step_upper_layers(params, layout, mask, y[:m], rule, workspace)
+        backpropagate_upper_layers(params, layout, mask, y[:m], rule, workspace)
         delta = block(workspace.deltas, layout, 1, m)
-        _step_biases(b0, delta, rule.eta / m)
         shared.delta[:m] = delta
         shared.step[1] = _decay_scale(workspace.scales, 0, rule)
         shared.step[0] = rule.eta / m / workspace.scales[0]
-        publish(flags, READY, batch + 1)
+        publish(flags, READY, batch + 1)  # the helper may step its half now
+        _step_biases(b0, delta, rule.eta / m)
+        step_upper_layers(params, layout, m, rule, workspace)
     ran += _complete(flags, 1, n_tasks, *job)
     if peek(flags, ABORT) != 0:
         return -1
