@@ -31,10 +31,14 @@ nonzero inputs are ``indices[starts[e]:stops[e]]`` with values
 :class:`SparseImages`, the compressed sparse rows of the whole data set,
 made once (:func:`to_sparse`); for a hidden layer they are listed per
 mini-batch from its activations (:func:`list_nonzero`, which also applies
-the dropout mask). The forward pass sums the rows ``w_t[k]`` of an
-example's nonzero inputs into ``z`` (:func:`dense_forward`); the backward
-pass adds each example's gradient only to the rows of its nonzero inputs
-(:func:`dense_backward`). Both change only the order in which numbers are
+the dropout mask). :class:`SparseImages` also marks, in each image's list,
+where the pixels past the data set's ``split`` begin: the training epoch
+sums and steps the first layer's rows in those two halves
+(:mod:`nndl_core.kernels.dense_sgd`, "Two threads"). The forward pass
+sums the rows ``w_t[k]`` of an example's nonzero inputs into ``z``
+(:func:`dense_forward`); the backward pass adds each example's gradient
+only to the rows of its nonzero inputs (:func:`dense_backward`). Both
+change only the order in which numbers are
 added, and use fused multiply-adds (one rounding instead of two), so the
 results agree with the reference to rounding (see the tests for the
 tolerances).

@@ -26,7 +26,34 @@ Two ways to step
 * Momentum (``mu > 0``, :func:`momentum_step`): every weight moves in
   every step, so the summed gradient is stored (``dense_backward``) and
   each parameter then does exactly what ``sgd_step`` does,
-  ``v -> mu v - eta (nabla/m + penalty')``, ``w -> w + v``.
+  ``v -> mu v - eta (nabla/m + penalty')``, ``w -> w + v``
+  (:func:`momentum_epoch_kernel`, on one thread).
+
+Two threads
+-----------
+Plain SGD's epoch (:func:`train_epoch_part`) runs on both cores of a
+two-core machine (:func:`default_threads`; ``NNDL_THREADS=1`` for one).
+Most of its work is the first layer: summing, for each example, the rows of
+weights of its nonzero pixels, and stepping those rows. That work is split
+by pixel: :func:`dense.to_sparse` finds the pixel that divides the training
+set's nonzero pixels into two halves of the same size (407 for MNIST: the
+top and the bottom of the digits) and marks where each image's pixels cross
+it. Each half of the rows gets two tasks per mini-batch, its part of the
+weighted inputs and its step, run in that order. Thread 0 runs half 0's
+tasks and everything else: it adds the two halves' sums, runs the rest of
+the network, and hands out the first layer's delta. A helper thread claims
+half 1's tasks; thread 0 runs any of them that the helper has not claimed
+by the time it needs it. When thread 0 finds itself waiting long for a task
+the helper has claimed, the operating system has descheduled the helper
+(another job wants the core): thread 0 *benches* it for the next 64
+mini-batches (twice as many each time after) and runs their tasks alone,
+so that the epoch runs at about one thread's speed instead of stalling at
+every mini-batch, and a helper held up once by a short interruption soon
+takes its share again. The threads coordinate through atomic
+counters (:mod:`~nndl_core.kernels.sync`), not a parallel region per
+mini-batch (5,000 an epoch). On one thread the same tasks run in the same
+order, and the two halves are summed separately there too: the trained
+network is the same, bit for bit, on one thread or two.
 
 Dropout (inverted, as ``regularization.dropout_backprop``) needs one mask
 per mini-batch and hidden layer. The kernels draw no random numbers:
@@ -71,7 +98,7 @@ measured; the NumPy reference took 0.50 there):
    0.96x, aligned buffers 0.87x, inlined accessors 0.95x, whole-row
    activations 0.96x; prefetching saves 12% (0.88x without it).
 
-7. (this file) The epoch looks up where its images' pixels lie once, in
+7. The epoch looks up where its images' pixels lie once, in
    its shuffled order (``dense.input_rows``), instead of ten random reads
    of ``indptr`` per mini-batch, and asks for the next mini-batch's pixels
    in two halves (before the forward pass and before the step: all at
@@ -81,6 +108,26 @@ measured; the NumPy reference took 0.50 there):
    version 6, same process, epochs alternating: 0.948x (median of 21) and
    0.966x (median of 25: 0.1016 -> 0.0981 s; the machine's speed drifted
    by 30% within the hour); chapter 3's network 0.985x (median of 11).
+8. (this file) Two threads, as above. In fresh processes taking turns
+   (2-core machine, nothing else running), chapter 1's network: one thread
+   0.086-0.091 s, two threads 0.066-0.068 s (0.77x); chapter 3's [784,
+   100, 10] with L2: 0.25 -> 0.17 s (0.68x). With a CPU-bound job on one
+   core: one thread 0.085, two 0.087-0.097; with one on each core, one
+   thread 0.14, two 0.086-0.17. Summing the halves separately on one
+   thread costs nothing measurable (version 7's 0.085 s in the same
+   rounds). The helper waits for its next task spinning, then yielding its
+   core, then sleeping (:func:`sync.relax`), so that a benched helper does
+   not compete for a core with thread 0.
+
+   Tried first and replaced: both threads running the whole network on
+   copies of the upper layers and meeting once per mini-batch (a barrier
+   of two counters), each summing and stepping its own half (or its own
+   columns) of the first layer. As fast on an idle machine (0.064-0.066
+   s), but a thread the operating system deschedules stalls the other at
+   every mini-batch: with one busy core, 0.13 s; with two, 0.4-2.3 s.
+   Splitting the first layer by columns (neurons) instead of rows saves
+   less for chapter 1's 30 neurons (0.91x): a row's fixed cost (its index,
+   its value, its address) does not shrink with its width.
 
 Tried and left out: regrouping each mini-batch's inputs by pixel (a
 compressed-column listing per mini-batch, so that a row of weights is read
@@ -147,9 +194,10 @@ from .dense import (
     weights_t,
 )
 from .simd import aligned_zeros
-from .sync import ABORT, claim, peek, publish, relax
+from .sync import ABORT, SPINS, claim, peek, publish, relax
 
 __all__ = [
+    "BENCH",
     "N_COUNTERS",
     "PENALTIES",
     "Rule",
@@ -435,8 +483,12 @@ def split_rows(listed, middles, order):
 #: The counters of an epoch (``sync.make_flags(N_COUNTERS)``): counter
 #: ``half`` is how many of that half's tasks have been claimed, ``DONE +
 #: half`` how many are finished, ``READY`` how many mini-batches' deltas
-#: thread 0 has handed out.
-DONE, READY, N_COUNTERS = 2, 4, 5
+#: thread 0 has handed out. ``BENCHED``: the helper claims no task of a
+#: mini-batch before this one; ``BENCHINGS``: how often thread 0 has set it.
+DONE, READY, BENCHED, BENCHINGS, N_COUNTERS = 2, 4, 5, 6, 7
+#: Mini-batches the helper sits out the first time it is benched; each
+#: time after, twice as many.
+BENCH = 64
 
 Shared = namedtuple("Shared", ["sums", "delta", "step"])
 Shared.__doc__ = """What the threads of an epoch hand each other (``train_epoch_part``).
@@ -475,13 +527,16 @@ def _run_task(task, half, halves, w0, split, mini_batch_size, rule, shared):
 
 
 @njit(**NJIT_OPTIONS)
-def _complete(flags, half, target, halves, w0, split, mini_batch_size, rule, shared):
+def _complete(flags, half, target, helper, job):
     """Run half ``half``'s tasks, or wait while another thread runs one, until
     ``target`` of them are done.
 
     A task is run by whichever thread claims it first (``sync.claim``), once
     the one before it is done and, for a step, once its delta is ready.
-    Returns how many tasks this call ran, or -1 if a thread aborted.
+    When thread 0 (``helper`` False) has waited ``sync.SPINS`` turns for a
+    task the helper claimed, the helper was descheduled: thread 0 benches it
+    (:func:`_bench`) and runs the next mini-batches' tasks alone. Returns how
+    many tasks this call ran, or -1 if a thread aborted.
     """
     spins = ran = 0
     while True:
@@ -489,14 +544,33 @@ def _complete(flags, half, target, halves, w0, split, mini_batch_size, rule, sha
         if done >= target:
             return ran
         runnable = done % 2 == 0 or peek(flags, READY) > done // 2
+        if helper and done // 2 < peek(flags, BENCHED):
+            runnable = False
         if runnable and peek(flags, half) == done and claim(flags, half, done):
-            _run_task(done, half, halves, w0, split, mini_batch_size, rule, shared)
+            _run_task(done, half, *job)
             publish(flags, DONE + half, done + 1)
             spins, ran = 0, ran + 1
         elif peek(flags, ABORT) != 0:
             return -1
         else:
+            if not helper and spins == SPINS and peek(flags, half) > done:
+                _bench(flags, done // 2)  # the helper sits on a claimed task
             spins = relax(spins)
+
+
+@njit(**NJIT_OPTIONS)
+def _bench(flags, batch):
+    """Keep the helper from claiming tasks of the next mini-batches.
+
+    ``BENCH`` mini-batches after ``batch`` the first time, twice as many
+    each time after: on a machine whose cores are busy with other jobs the
+    helper soon sits out the rest of the epoch (and thread 0 then runs at
+    one thread's speed, instead of waiting for it every few mini-batches),
+    while a helper held up once by a short interruption is back soon.
+    """
+    times = peek(flags, BENCHINGS)
+    publish(flags, BENCHINGS, times + 1)
+    publish(flags, BENCHED, batch + 1 + BENCH * 2 ** min(times, 40))
 
 
 @njit(**NJIT_OPTIONS)
@@ -531,8 +605,8 @@ def train_epoch_part(
     everything else: it adds the sums, runs the rest of the network and
     hands out the first layer's delta (``shared``, :class:`Shared`). It
     also runs any task the helper (``part == 1``) has not claimed by the
-    time it is needed, so that a helper that the operating system has
-    descheduled costs no more than its task in hand. Each task is the same
+    time it is needed, and benches a helper that the operating system has
+    descheduled (:func:`_bench`; see the module docstring). Each task is the same
     operations in the same order whoever runs it, so the trained network is
     the same, bit for bit, on one thread or two. ``flags`` holds
     ``N_COUNTERS`` counters (:mod:`~nndl_core.kernels.sync`).
@@ -547,7 +621,7 @@ def train_epoch_part(
     halves = split_rows(listed, middles, order)
     job = (halves, w0, split, mini_batch_size, rule, shared)
     if part != 0:
-        return _complete(flags, 1, n_tasks, *job)
+        return _complete(flags, 1, n_tasks, True, job)
     capacity = max(1, min(mini_batch_size, n))
     workspace = make_workspace(layout, capacity)
     b0 = biases(params, layout, 0)
@@ -556,14 +630,14 @@ def train_epoch_part(
     ran = 0
     for batch in range(n_tasks // 2 + 1):
         if batch > 0:  # the step of the mini-batch before
-            ran += _complete(flags, 0, 2 * batch, *job)
+            ran += _complete(flags, 0, 2 * batch, False, job)
         if batch == n_tasks // 2:
             break
         start = batch * mini_batch_size
         m = min(start + mini_batch_size, n) - start
         _one_hot(labels, order, start, y[:m])
         for half in range(2):
-            ran += _complete(flags, half, 2 * batch + 1, *job)
+            ran += _complete(flags, half, 2 * batch + 1, False, job)
         if peek(flags, ABORT) != 0:
             return -1
         z = block(workspace.activations, layout, 1, m)
@@ -581,7 +655,7 @@ def train_epoch_part(
         publish(flags, READY, batch + 1)  # the helper may step its half now
         _step_biases(b0, delta, rule.eta / m)
         step_upper_layers(params, layout, m, rule, workspace)
-    ran += _complete(flags, 1, n_tasks, *job)
+    ran += _complete(flags, 1, n_tasks, False, job)
     if peek(flags, ABORT) != 0:
         return -1
     for l in range(layout.sizes.shape[0] - 1):  # L2's scales, into the weights

@@ -17,9 +17,9 @@ that one thread's store does not evict the line another is reading:
 * :func:`wait_for` ``(flags, i, value)`` returns once counter ``i`` has
   reached ``value``, or False if a thread has :func:`abort`-ed (it failed);
 * :func:`relax` ``(spins)`` is one turn of a wait: the processor's
-  ``pause`` hint for the first :data:`SPINS` turns, then ``sched_yield``, so
-  that on a machine with fewer free cores than threads the thread being
-  waited for gets to run.
+  ``pause`` hint for the first :data:`SPINS` turns, then ``sched_yield``,
+  then short sleeps, so that on a machine with fewer free cores than
+  threads the thread being waited for gets to run.
 
 Each function is plain Python (what it means, and what runs under
 ``NUMBA_DISABLE_JIT=1``, where threads take turns holding the GIL) with a
@@ -39,6 +39,7 @@ from numba.extending import intrinsic, overload
 
 __all__ = [
     "ABORT",
+    "NAP",
     "SPINS",
     "STRIDE",
     "abort",
@@ -52,9 +53,11 @@ __all__ = [
 
 #: int64s between two counters: one 64-byte cache line each.
 STRIDE = 8
-#: Turns a waiting thread spins (``pause``, some 50 ns each on current x86
-#: cores) before it starts yielding its core.
-SPINS = 1024
+#: Turns a waiting thread spins (``pause``: 10 ns each on the project's
+#: machine, up to 50 ns on other x86 cores) before it starts yielding its core.
+SPINS = 4096
+#: Microseconds a thread that has waited long sleeps per turn.
+NAP = 50
 #: Index of the flag that says a thread failed: the last counter.
 ABORT = -1
 
@@ -107,12 +110,24 @@ def _yield():
     time.sleep(0)
 
 
+def _nap():
+    """Sleep for about :data:`NAP` microseconds."""
+    time.sleep(NAP * 1e-6)
+
+
 def relax(spins):
-    """One turn of a wait that has lasted ``spins`` turns; returns ``spins + 1``."""
+    """One turn of a wait that has lasted ``spins`` turns; returns ``spins + 1``.
+
+    ``pause`` for the first :data:`SPINS` turns, ``sched_yield`` for as many
+    again, then a nap of :data:`NAP` microseconds per turn: a thread that
+    waits long stops competing for a core with the thread it waits for.
+    """
     if spins < SPINS:
         _pause()
-    else:
+    elif spins < 2 * SPINS:
         _yield()
+    else:
+        _nap()
     return spins + 1
 
 
@@ -243,6 +258,27 @@ def _abort_overload(flags):
     if _is_flags(flags):
         return lambda flags: _atomic_store(flags, ABORT, 1)
     return None
+
+
+@intrinsic
+def _usleep(typingctx, microseconds):
+    def codegen(context, builder, signature, args):
+        if _POSIX:  # libc's usleep, resolved like sched_yield
+            function = cgutils.get_or_insert_function(
+                builder.module,
+                ir.FunctionType(ir.IntType(32), [ir.IntType(32)]),
+                "usleep",
+            )
+            value = context.cast(builder, args[0], signature.args[0], types.uint32)
+            builder.call(function, [value])
+        return context.get_dummy_value()
+
+    return types.none(microseconds), codegen
+
+
+@overload(_nap)
+def _nap_overload():
+    return lambda: _usleep(NAP)
 
 
 @overload(_pause)

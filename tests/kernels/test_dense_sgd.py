@@ -34,6 +34,7 @@ from nndl_core import Network, costs
 from nndl_core._testing import VALUE_RANGES, assert_matches_reference, make_inputs
 from nndl_core.data import load_mnist
 from nndl_core.kernels import dense, dense_sgd
+from nndl_core.kernels.sync import STRIDE
 from nndl_core.regularization import dropout_backprop, sgd_step
 from nndl_core.training import one_hot
 
@@ -531,3 +532,40 @@ def test_split_rows_divides_each_list_at_the_split(mnist_rows):
         assert np.all(low < sparse.split) and np.all(high >= sparse.split)
         expected = np.flatnonzero(images[i])
         np.testing.assert_array_equal(np.concatenate([low, high]), expected)
+
+
+def test_a_benched_helper_claims_nothing_and_changes_nothing(seed, mnist_rows):
+    import threading
+
+    images, labels = mnist_rows
+    order = np.random.default_rng(seed).permutation(len(labels))
+    net, expected = Network([784, 30, 10], seed=seed), Network([784, 30, 10], seed=seed)
+    params, layout, args, flags, shared = _part_arguments(
+        net, images, labels, order, 10, 3.0
+    )
+    flags[dense_sgd.BENCHED * STRIDE] = 10**9  # benched for the whole epoch
+    ran = []
+    helper = threading.Thread(
+        target=lambda: ran.append(
+            dense_sgd.train_epoch_part(*args, params, layout, 1, flags, shared)
+        )
+    )
+    helper.start()
+    thread_0 = dense_sgd.train_epoch_part(*args, params, layout, 0, flags, shared)
+    helper.join(timeout=60)
+    assert (thread_0, ran) == (40, [0])
+    dense_sgd.train_epoch(expected, images, labels, order, 10, 3.0, threads=1)
+    weights, biases = dense.unpack(layout, params)
+    for actual, wanted in zip(weights + biases, expected.weights + expected.biases):
+        np.testing.assert_array_equal(actual, wanted)
+
+
+def test_each_benching_lasts_twice_as_long_as_the_one_before():
+    from nndl_core.kernels import sync
+
+    flags = sync.make_flags(dense_sgd.N_COUNTERS)
+    for times, batch in enumerate((10, 500, 520)):
+        dense_sgd._bench(flags, batch)
+        assert sync.peek(flags, dense_sgd.BENCHINGS) == times + 1
+        expected = batch + 1 + dense_sgd.BENCH * 2**times
+        assert sync.peek(flags, dense_sgd.BENCHED) == expected
