@@ -51,7 +51,7 @@ class Network:
         runs all of them, with the costs of :mod:`nndl_core.costs`.
     threads : int, optional
         Numba backend: how many threads an epoch of plain SGD uses (1 or
-        2; default :func:`~nndl_core.kernels.dense_sgd.default_threads`,
+        2; default ``nndl_core.kernels.dense_sgd.default_threads()``,
         which reads ``NNDL_THREADS``). The trained network is the same, bit
         for bit, for any number.
 
