@@ -5,7 +5,7 @@ network (same initial weights, same shuffles) with
 
 * ``"numba"``: ``Network(..., backend="numba")``, the kernels of
   :mod:`nndl_core.kernels.dense_sgd`, on as many threads as an epoch uses
-  by default (:func:`~nndl_core.kernels.dense_sgd.default_threads`: both
+  by default (:func:`~nndl_core.kernels.dense_threads.default_threads`: both
   cores of a 2-core machine);
 * ``"numba-1"``: the same on one thread (the same trained network, bit for
   bit);
@@ -221,7 +221,7 @@ def _machine():
 
 def _numba_threads():
     """Threads the ``"numba"`` row uses: an epoch's default."""
-    from .kernels.dense_sgd import default_threads
+    from .kernels.dense_threads import default_threads
 
     return default_threads()
 
@@ -279,10 +279,10 @@ def _summary(seconds, warmup_epochs):
 def _time_jit_warmup(images, labels, config):
     """First call of the Numba epoch kernel vs a second call, on two mini-batches."""
     start = time.perf_counter()
-    from .kernels import dense, dense_sgd  # imported on demand, as in Network
+    from .kernels import dense, dense_sgd, dense_threads  # on demand, as Network
 
     import_seconds = time.perf_counter() - start
-    dispatcher = dense_sgd.train_epoch_part
+    dispatcher = dense_threads.train_epoch_part
     stats = getattr(dispatcher, "stats", None)  # None under NUMBA_DISABLE_JIT=1
     already_compiled = bool(getattr(dispatcher, "signatures", ()))
     hits = sum(stats.cache_hits.values()) if stats else 0

@@ -153,9 +153,9 @@ def train(
         n_training=n,
     )
     if net.backend == "numba":
-        from .kernels import dense_sgd
+        from .kernels import dense_threads
 
-        history.threads = dense_sgd.parts(mu, net.threads)
+        history.threads = dense_threads.parts(mu, net.threads)
     if schedule is not None:
         eta = schedule.start(eta)
     for epoch in range(epochs):

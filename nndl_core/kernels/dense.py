@@ -8,7 +8,9 @@ and ``tests/kernels/test_dense.py`` checks that they agree:
 :func:`feedforward` with ``Network.feedforward``, :func:`backprop` with
 ``Network.backprop`` (and, given the same masks, with
 ``regularization.dropout_backprop``). The training epochs built from these
-pieces live in :mod:`nndl_core.kernels.dense_sgd`.
+pieces live in :mod:`nndl_core.kernels.dense_sgd` (with the steps of
+:mod:`nndl_core.kernels.dense_steps` and the threads of
+:mod:`nndl_core.kernels.dense_threads`).
 
 Layout
 ------
@@ -34,7 +36,7 @@ mini-batch from its activations (:func:`list_nonzero`, which also applies
 the dropout mask). :class:`SparseImages` also marks, in each image's list,
 where the pixels past the data set's ``split`` begin: the training epoch
 sums and steps the first layer's rows in those two halves
-(:mod:`nndl_core.kernels.dense_sgd`, "Two threads"). The forward pass
+(:mod:`nndl_core.kernels.dense_threads`). The forward pass
 sums the rows ``w_t[k]`` of an example's nonzero inputs into ``z``
 (:func:`dense_forward`); the backward pass adds each example's gradient
 only to the rows of its nonzero inputs (:func:`dense_backward`). Both
@@ -172,7 +174,7 @@ weight layer ``l >= 1``, listed by :func:`list_nonzero`; ``starts[l]``,
 ``stops[l]`` (capacity,) say where each example's list lies (row 0 is not
 used: the input layer's lists are the data set's, :func:`input_rows`).
 ``scales[l]``: weight layer ``l``'s weights are ``scales[l]`` times the
-stored ones (1.0 except during an epoch with L2, see ``dense_sgd``).
+stored ones (1.0 except during an epoch with L2, see ``dense_steps``).
 ``transposed``: room for one weight layer in the book's layout (n_out,
 widths[l]), for BP2; ``counting``: 0, 1, 2, ... (uint32), the rows of all
 of a layer's neurons, for BP2's sum over every one of them.
@@ -191,7 +193,7 @@ divides the pixels into two halves with about as many nonzero entries
 each, pixels ``< split`` and pixels ``>= split``; image ``i``'s second
 half starts at ``middles[i]`` (int64, between ``indptr[i]`` and
 ``indptr[i+1]``). The training epoch sums each half separately
-(``dense_sgd.train_epoch_part``).
+(``dense_threads.train_epoch_part``).
 """
 
 
