@@ -235,32 +235,14 @@ def train_epoch(
         )
     flat_velocities = dense.pack_like(layout, *velocities) if mu else np.zeros(0)
     labels, order = dense.read_only(labels), dense.read_only(order)
-    n_threads = dense_threads.parts(mu, threads)
-    ran = []
+    n_threads = dense_threads.parts(mu, threads)  # checks threads, also with mu
+    common = (labels, order, mini_batch_size, rule, masks, params)
     if mu:
-        momentum_epoch_kernel(
-            (images.indptr, images.indices, images.values),
-            labels,
-            order,
-            mini_batch_size,
-            rule,
-            masks,
-            params,
-            flat_velocities,
-            layout,
-        )
+        arrays = (images.indptr, images.indices, images.values)
+        momentum_epoch_kernel(arrays, *common, flat_velocities, layout)
+        ran = []
     else:
-        ran = dense_threads.run_parts(
-            n_threads,
-            images,
-            labels,
-            order,
-            mini_batch_size,
-            rule,
-            masks,
-            params,
-            layout,
-        )
+        ran = dense_threads.run_parts(n_threads, images, *common, layout)
     net.weights, net.biases = dense.unpack(layout, params)
     if mu:
         v_w, v_b = dense.unpack(layout, flat_velocities)

@@ -212,21 +212,37 @@ def _part_arguments(net, images, labels, order, mini_batch_size, eta):
     )
 
 
-def test_thread_0_alone_runs_every_task_and_a_late_helper_none(seed, mnist_rows):
-    # a helper that never got the core until the epoch was over: thread 0
-    # did its half too, and the result is one thread's
+def _one_epoch_by_hand(seed, mnist_rows):
+    """The arguments of one epoch's parts, and a checker against one thread."""
     images, labels = mnist_rows
     order = np.random.default_rng(seed).permutation(len(labels))
-    net, expected = Network([784, 30, 10], seed=seed), Network([784, 30, 10], seed=seed)
+    net = Network([784, 30, 10], seed=seed)
     params, layout, args, flags, shared = _part_arguments(
         net, images, labels, order, 10, 3.0
     )
-    assert dense_threads.train_epoch_part(*args, params, layout, 0, flags, shared) == 40
-    assert dense_threads.train_epoch_part(*args, params, layout, 1, flags, shared) == 0
-    dense_sgd.train_epoch(expected, images, labels, order, 10, 3.0, threads=1)
-    weights, biases = dense.unpack(layout, params)
-    for actual, wanted in zip(weights + biases, expected.weights + expected.biases):
-        np.testing.assert_array_equal(actual, wanted)
+
+    def assert_one_threads_result():
+        expected = Network([784, 30, 10], seed=seed)
+        dense_sgd.train_epoch(expected, images, labels, order, 10, 3.0, threads=1)
+        weights, biases = dense.unpack(layout, params)
+        for actual, wanted in zip(weights + biases, expected.weights + expected.biases):
+            np.testing.assert_array_equal(actual, wanted)
+
+    def part(number):
+        return dense_threads.train_epoch_part(
+            *args, params, layout, number, flags, shared
+        )
+
+    return part, flags, assert_one_threads_result
+
+
+def test_thread_0_alone_runs_every_task_and_a_late_helper_none(seed, mnist_rows):
+    # a helper that never got the core until the epoch was over: thread 0
+    # did its half too, and the result is one thread's
+    part, _, assert_one_threads_result = _one_epoch_by_hand(seed, mnist_rows)
+    assert part(0) == 40
+    assert part(1) == 0
+    assert_one_threads_result()
 
 
 def test_a_thread_stops_waiting_when_the_other_aborts(mnist_rows):
@@ -262,27 +278,15 @@ def test_split_rows_divides_each_list_at_the_split(mnist_rows):
 def test_a_benched_helper_claims_nothing_and_changes_nothing(seed, mnist_rows):
     import threading
 
-    images, labels = mnist_rows
-    order = np.random.default_rng(seed).permutation(len(labels))
-    net, expected = Network([784, 30, 10], seed=seed), Network([784, 30, 10], seed=seed)
-    params, layout, args, flags, shared = _part_arguments(
-        net, images, labels, order, 10, 3.0
-    )
+    part, flags, assert_one_threads_result = _one_epoch_by_hand(seed, mnist_rows)
     flags[dense_threads.BENCHED * STRIDE] = 10**9  # benched for the whole epoch
     ran = []
-    helper = threading.Thread(
-        target=lambda: ran.append(
-            dense_threads.train_epoch_part(*args, params, layout, 1, flags, shared)
-        )
-    )
+    helper = threading.Thread(target=lambda: ran.append(part(1)))
     helper.start()
-    thread_0 = dense_threads.train_epoch_part(*args, params, layout, 0, flags, shared)
+    thread_0 = part(0)
     helper.join(timeout=60)
     assert (thread_0, ran) == (40, [0])
-    dense_sgd.train_epoch(expected, images, labels, order, 10, 3.0, threads=1)
-    weights, biases = dense.unpack(layout, params)
-    for actual, wanted in zip(weights + biases, expected.weights + expected.biases):
-        np.testing.assert_array_equal(actual, wanted)
+    assert_one_threads_result()
 
 
 def test_each_benching_lasts_twice_as_long_as_the_one_before():
