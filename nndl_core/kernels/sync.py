@@ -14,8 +14,8 @@ that one thread's store does not evict the line another is reading:
 * :func:`claim` ``(flags, i, expected)`` adds one to it if it still holds
   ``expected`` and says whether it did (a compare-and-swap): of two threads
   claiming the same piece of work, exactly one gets it;
-* :func:`wait_for` ``(flags, i, value)`` returns once counter ``i`` has
-  reached ``value``, or False if a thread has :func:`abort`-ed (it failed);
+* :func:`abort` ``(flags)`` raises the flag that says a thread failed, which
+  waiting threads check (``peek(flags, ABORT)``);
 * :func:`relax` ``(spins)`` is one turn of a wait: the processor's
   ``pause`` hint for the first :data:`SPINS` turns, then ``sched_yield``,
   then short sleeps, so that on a machine with fewer free cores than
@@ -48,7 +48,6 @@ __all__ = [
     "peek",
     "publish",
     "relax",
-    "wait_for",
 ]
 
 #: int64s between two counters: one 64-byte cache line each.
@@ -131,31 +130,19 @@ def relax(spins):
     return spins + 1
 
 
-def wait_for(flags, i, value):
-    """Wait until counter ``i`` is at least ``value``.
-
-    Returns True when it is, False if a thread aborted first.
-    """
-    spins = 0
-    while peek(flags, i) < value:
-        if peek(flags, ABORT) != 0:
-            return False
-        spins = relax(spins)
-    return True
-
-
 # --- the compiled twins -----------------------------------------------------------
 
 
-def _flag_pointer(context, builder, signature, flags, part):
+def _flag_pointer(context, builder, signature, flags, i):
+    """The address of counter ``i`` (``_slot``: the last one for a negative ``i``)."""
     array_type = signature.args[0]
     array = context.make_array(array_type)(context, builder, flags)
-    part = context.cast(builder, part, signature.args[1], types.intp)
+    i = context.cast(builder, i, signature.args[1], types.intp)
     length = builder.extract_value(array.shape, 0)
-    stride = ir.Constant(part.type, STRIDE)
+    stride = ir.Constant(i.type, STRIDE)
     index = builder.select(
-        builder.icmp_signed(">=", part, ir.Constant(part.type, 0)),
-        builder.mul(part, stride),
+        builder.icmp_signed(">=", i, ir.Constant(i.type, 0)),
+        builder.mul(i, stride),
         builder.sub(length, stride),
     )
     return cgutils.get_item_pointer(
@@ -164,18 +151,18 @@ def _flag_pointer(context, builder, signature, flags, part):
 
 
 @intrinsic
-def _atomic_store(typingctx, flags, part, value):
+def _atomic_store(typingctx, flags, i, value):
     def codegen(context, builder, signature, args):
         pointer = _flag_pointer(context, builder, signature, *args[:2])
         value = context.cast(builder, args[2], signature.args[2], types.int64)
         builder.store_atomic(value, pointer, "release", align=8)
         return context.get_dummy_value()
 
-    return types.none(flags, part, value), codegen
+    return types.none(flags, i, value), codegen
 
 
 @intrinsic
-def _atomic_claim(typingctx, flags, part, expected):
+def _atomic_claim(typingctx, flags, i, expected):
     def codegen(context, builder, signature, args):
         pointer = _flag_pointer(context, builder, signature, *args[:2])
         old = context.cast(builder, args[2], signature.args[2], types.int64)
@@ -183,16 +170,16 @@ def _atomic_claim(typingctx, flags, part, expected):
         result = builder.cmpxchg(pointer, old, new, "acq_rel", "acquire")
         return builder.extract_value(result, 1)  # the i1 "swapped" bit
 
-    return types.boolean(flags, part, expected), codegen
+    return types.boolean(flags, i, expected), codegen
 
 
 @intrinsic
-def _atomic_load(typingctx, flags, part):
+def _atomic_load(typingctx, flags, i):
     def codegen(context, builder, signature, args):
         pointer = _flag_pointer(context, builder, signature, *args)
         return builder.load_atomic(pointer, "acquire", align=8)
 
-    return types.int64(flags, part), codegen
+    return types.int64(flags, i), codegen
 
 
 @intrinsic
@@ -233,9 +220,9 @@ def _is_flags(flags, *indices):
 
 
 @overload(publish)
-def _publish_overload(flags, part, value):
-    if _is_flags(flags, part, value):
-        return lambda flags, part, value: _atomic_store(flags, part, value)
+def _publish_overload(flags, i, value):
+    if _is_flags(flags, i, value):
+        return lambda flags, i, value: _atomic_store(flags, i, value)
     return None
 
 
@@ -295,11 +282,4 @@ def _yield_overload():
 def _relax_overload(spins):
     if isinstance(spins, types.Integer):
         return relax  # compiled as written, with the twins above
-    return None
-
-
-@overload(wait_for)
-def _wait_for_overload(flags, i, value):
-    if _is_flags(flags, i, value):
-        return wait_for
     return None

@@ -8,6 +8,7 @@ that fails or aborts, and the settings that choose the number of threads.
 (That one thread equals the readable references is test_dense_sgd.py's.)
 """
 
+import time
 from functools import partial
 
 import numpy as np
@@ -16,7 +17,7 @@ import pytest
 from nndl_core import Network, costs
 from nndl_core._testing import VALUE_RANGES, make_inputs
 from nndl_core.data import load_mnist
-from nndl_core.kernels import dense, dense_sgd, dense_steps, dense_threads
+from nndl_core.kernels import dense, dense_sgd, dense_steps, dense_threads, sync
 from nndl_core.kernels.sync import STRIDE
 
 COSTS = {
@@ -30,6 +31,15 @@ OPTIONS = {
     "l1": {"lmbda": 5.0, "regularization": "l1"},
     "dropout": {"dropout": 0.5},
 }
+
+
+def _wait_for(flags, i, value):
+    """Wait for counter ``i`` to reach ``value``; False if a thread aborted."""
+    while sync.peek(flags, i) < value:
+        if sync.peek(flags, sync.ABORT) != 0:
+            return False
+        time.sleep(0)
+    return True
 
 
 @pytest.fixture(scope="module")
@@ -152,15 +162,13 @@ def test_default_threads_rejects_a_bad_setting(monkeypatch, setting):
 
 
 def test_a_failing_thread_fails_the_epoch_instead_of_hanging(monkeypatch, mnist_rows):
-    from nndl_core.kernels import sync
-
     waited = []
 
     def part(*args):
         flags = args[-2]
         if args[-3] == 1:
             raise MemoryError("part 1 could not allocate its workspace")
-        waited.append(sync.wait_for(flags, dense_threads.READY, 1))  # released by abort
+        waited.append(_wait_for(flags, dense_threads.READY, 1))  # released by abort
         return 0
 
     monkeypatch.setattr(dense_threads, "train_epoch_part", part)
@@ -190,8 +198,6 @@ def test_the_two_threads_run_every_task_once(seed, mnist_rows):
 
 
 def _part_arguments(net, images, labels, order, mini_batch_size, eta):
-    from nndl_core.kernels import sync
-
     layout, params = dense.pack(net)
     sparse = dense.to_sparse(images)
     rule = dense_steps.Rule(eta, 0.0, 0, 1.0, 0.0, dense.cost_code(net))
@@ -246,8 +252,6 @@ def test_thread_0_alone_runs_every_task_and_a_late_helper_none(seed, mnist_rows)
 
 
 def test_a_thread_stops_waiting_when_the_other_aborts(mnist_rows):
-    from nndl_core.kernels import sync
-
     images, labels = mnist_rows
     net = Network([784, 30, 10], seed=0)
     params, layout, args, flags, shared = _part_arguments(
@@ -290,8 +294,6 @@ def test_a_benched_helper_claims_nothing_and_changes_nothing(seed, mnist_rows):
 
 
 def test_each_benching_lasts_twice_as_long_as_the_one_before():
-    from nndl_core.kernels import sync
-
     flags = sync.make_flags(dense_threads.N_COUNTERS)
     for times, batch in enumerate((10, 500, 520)):
         dense_threads._bench(flags, batch)

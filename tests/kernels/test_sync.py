@@ -7,31 +7,60 @@ import pytest
 from numba import njit
 
 from nndl_core.kernels import sync
-from nndl_core.kernels.sync import STRIDE, abort, make_flags, publish, wait_for
+from nndl_core.kernels.sync import (
+    ABORT,
+    STRIDE,
+    abort,
+    make_flags,
+    peek,
+    publish,
+    relax,
+)
 
 
-def _lockstep(flags, part, n_parts, rounds, log):
-    """Each round: write this part's entry of the round, publish, wait for all.
+def wait_for(flags, i, value):
+    """A wait as the kernels write one: until counter ``i`` reaches ``value``.
 
-    ``log[r, p]`` is what part ``p`` saw of every part's entry of round r
-    after the barrier: the sum of the entries, which is only right if each
-    part's write was visible once its counter said so.
+    False if a thread aborted first. Compiled (``njit``), ``peek`` must load
+    the counter afresh on every turn, or the loop would never see the store.
     """
-    for r in range(rounds):
-        log[r, part] = 0
-        log[rounds + r, part] = r * n_parts + part  # this part's entry
-        publish(flags, part, r + 1)
-        for other in range(n_parts):
-            if other != part and not wait_for(flags, other, r + 1):
-                return False
-        total = 0
-        for other in range(n_parts):
-            total += log[rounds + r, other]
-        log[r, part] = total
+    spins = 0
+    while peek(flags, i) < value:
+        if peek(flags, ABORT) != 0:
+            return False
+        spins = relax(spins)
     return True
 
 
-_lockstep_compiled = njit(nogil=True)(_lockstep)
+def _make_lockstep(wait):
+    """The lock-step rounds below, waiting with ``wait`` (Python or compiled)."""
+
+    def lockstep(flags, part, n_parts, rounds, log):
+        """Each round: write this part's entry of the round, publish, wait for all.
+
+        ``log[r, p]`` is what part ``p`` saw of every part's entry of round r
+        after the barrier: the sum of the entries, which is only right if each
+        part's write was visible once its counter said so.
+        """
+        for r in range(rounds):
+            log[r, part] = 0
+            log[rounds + r, part] = r * n_parts + part  # this part's entry
+            publish(flags, part, r + 1)
+            for other in range(n_parts):
+                if other != part and not wait(flags, other, r + 1):
+                    return False
+            total = 0
+            for other in range(n_parts):
+                total += log[rounds + r, other]
+            log[r, part] = total
+        return True
+
+    return lockstep
+
+
+_wait_compiled = njit(nogil=True)(wait_for)
+_lockstep = _make_lockstep(wait_for)
+_lockstep_compiled = njit(nogil=True)(_make_lockstep(_wait_compiled))
 
 
 def _run(function, n_parts, rounds):
@@ -61,7 +90,7 @@ def test_every_part_sees_every_write_of_the_round(function, n_parts):
     np.testing.assert_array_equal(log, np.broadcast_to(expected, log.shape))
 
 
-@pytest.mark.parametrize("function", [wait_for, njit(wait_for)])
+@pytest.mark.parametrize("function", [wait_for, _wait_compiled])
 def test_wait_returns_at_once_when_the_counter_is_there_and_gives_up_on_abort(
     function,
 ):
@@ -79,7 +108,7 @@ def test_an_aborted_thread_releases_the_one_waiting_for_it():
     flags = make_flags(2)
     released = []
     waiter = threading.Thread(
-        target=lambda: released.append(njit(wait_for)(flags, 1, 1))
+        target=lambda: released.append(_wait_compiled(flags, 1, 1))
     )
     waiter.start()
     abort(flags)
