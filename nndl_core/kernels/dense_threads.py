@@ -355,11 +355,7 @@ def train_epoch_part(
     y = np.zeros((capacity, layout.sizes[-1]))
     ones = np.ones(max(layout.node_offsets[-1], 1))  # no dropout
     ran = 0
-    for batch in range(n_tasks // 2 + 1):
-        if batch > 0:  # the step of the mini-batch before
-            ran += _complete(flags, 0, 2 * batch, False, job)
-        if batch == n_tasks // 2:
-            break
+    for batch in range(n_tasks // 2):
         start = batch * mini_batch_size
         m = min(start + mini_batch_size, n) - start
         one_hot_batch(labels, order, start, y[:m])
@@ -382,6 +378,7 @@ def train_epoch_part(
         publish(flags, READY, batch + 1)  # the helper may step its half now
         _step_biases(b0, delta, rule.eta / m)
         step_upper_layers(params, layout, m, rule, workspace)
+        ran += _complete(flags, 0, 2 * batch + 2, False, job)  # half 0's step
     ran += _complete(flags, 1, n_tasks, False, job)
     if peek(flags, ABORT) != 0:
         return -1
@@ -394,7 +391,7 @@ def train_epoch_part(
 # --- Python: the threads ------------------------------------------------------
 
 
-#: The most threads an epoch uses unless ``NNDL_THREADS`` says otherwise.
+#: The most threads an epoch uses: one per half of the first layer's rows.
 MAX_THREADS = 2
 
 
@@ -436,7 +433,7 @@ def parts(mu, threads=None):
     threads = default_threads() if threads is None else int(threads)
     if threads < 1:
         raise ValueError(f"threads must be at least 1, got {threads}")
-    return 1 if mu != 0.0 else min(threads, 2)
+    return 1 if mu != 0.0 else min(threads, MAX_THREADS)
 
 
 def run_parts(n_threads, images, *args):
