@@ -201,12 +201,18 @@ half starts at ``middles[i]`` (int64, between ``indptr[i]`` and
 
 
 @njit(**NJIT_OPTIONS)
-def _count_nonzero(images, indptr):
-    """``indptr[i + 1] = indptr[i] + (number of nonzero entries of row i)``."""
+def _count_nonzero(images, indptr, columns):
+    """``indptr[i + 1] = indptr[i] + (number of nonzero entries of row i)``.
+
+    Also adds to ``columns[k]`` the number of rows whose entry ``k`` is nonzero.
+    """
     for i in range(images.shape[0]):
         count = 0
-        for x in images[i]:
-            count += x != 0.0
+        row = images[i]
+        for k in range(row.shape[0]):
+            nonzero = row[k] != 0.0  # NaN counts as nonzero
+            count += nonzero
+            columns[k] += nonzero
         indptr[i + 1] = indptr[i] + count
 
 
@@ -214,20 +220,27 @@ def _count_nonzero(images, indptr):
 def _fill_sparse(images, indptr, split, indices, values, middles):
     """Write each row's nonzero entries at ``indptr[i]`` (see :func:`to_sparse`).
 
-    ``middles[i]``: where row ``i``'s entries at columns ``>= split`` begin.
+    Those at columns ``< split`` first, then ``middles[i]``: where the ones
+    at columns ``>= split`` begin.
     """
     for i in range(images.shape[0]):
-        position = indptr[i]
         row = images[i]
-        for k in range(row.shape[0]):
-            if k == split:
-                middles[i] = position
-            if row[k] != 0.0:  # NaN counts as nonzero
-                indices[position] = k
-                values[position] = row[k]
-                position += 1
-        if split >= row.shape[0]:
-            middles[i] = position
+        middles[i] = _fill_columns(row, 0, split, indptr[i], indices, values)
+        _fill_columns(row, split, row.shape[0], middles[i], indices, values)
+
+
+@njit(**NJIT_OPTIONS)
+def _fill_columns(row, lo, hi, position, indices, values):
+    """Write ``row``'s nonzero entries in columns ``[lo, hi)`` from ``position``.
+
+    Returns the position after the last one written.
+    """
+    for k in range(lo, hi):
+        if row[k] != 0.0:  # NaN counts as nonzero
+            indices[position] = k
+            values[position] = row[k]
+            position += 1
+    return position
 
 
 @njit(**NJIT_OPTIONS)
@@ -772,8 +785,9 @@ def to_sparse(images):
     if images.shape[1] >= 2**32:
         raise ValueError("images with 2**32 or more inputs do not fit uint32 indices")
     indptr = np.zeros(images.shape[0] + 1, dtype=np.int64)
-    _count_nonzero(images, indptr)
-    split = balanced_split(images)
+    columns = np.zeros(images.shape[1], dtype=np.int64)
+    _count_nonzero(images, indptr, columns)
+    split = balanced_split(columns)
     indices = np.empty(indptr[-1], dtype=np.uint32)
     values = np.empty(indptr[-1])
     middles = np.empty(images.shape[0], dtype=np.int64)
@@ -781,20 +795,21 @@ def to_sparse(images):
     return SparseImages(indptr, indices, values, images.shape, split, middles)
 
 
-def balanced_split(images):
-    """The pixel that divides ``images``' nonzero entries into two equal halves.
+def balanced_split(counts):
+    """The pixel that divides a data set's nonzero entries into two equal halves.
 
-    The smallest ``split`` such that pixels ``< split`` hold at least half of
-    the nonzero entries (``n_in // 2`` if there are none). For MNIST's
+    ``counts[k]`` is the number of images whose pixel ``k`` is nonzero. The
+    smallest ``split`` such that pixels ``< split`` hold at least half of the
+    nonzero entries (``len(counts) // 2`` if there are none). For MNIST's
     training images this is 407, a little past the middle (392): the digits
     sit a little low in their boxes.
 
-    >>> balanced_split(np.array([[1.0, 0.0, 2.0, 3.0], [0.0, 0.0, 5.0, 0.0]]))
+    >>> balanced_split(np.count_nonzero([[1.0, 0.0, 2.0, 3.0], [0, 0, 5, 0]], axis=0))
     3
     """
-    cumulative = np.cumsum(np.count_nonzero(images, axis=0))
-    if images.size == 0 or cumulative[-1] == 0:
-        return images.shape[1] // 2
+    cumulative = np.cumsum(counts)
+    if cumulative.size == 0 or cumulative[-1] == 0:
+        return len(counts) // 2
     return int(np.searchsorted(cumulative, cumulative[-1] / 2)) + 1
 
 
