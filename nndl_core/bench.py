@@ -5,8 +5,8 @@ network (same initial weights, same shuffles) with
 
 * ``"numba"``: ``Network(..., backend="numba")``, the kernels of
   :mod:`nndl_core.kernels.dense_sgd`, on as many threads as an epoch uses
-  by default (:func:`~nndl_core.kernels.dense_threads.default_threads`: both
-  cores of a 2-core machine);
+  by default (:func:`~nndl_core.kernels.dense_threads.parts`: both cores of
+  a 2-core machine);
 * ``"numba-1"``: the same on one thread (the same trained network, bit for
   bit);
 * ``"numpy"``: ``Network(..., backend="numpy")``, the readable reference;
@@ -165,6 +165,7 @@ def run_dense_benchmark(
         raise ValueError(f"unknown backends {sorted(unknown)}; choose from {BACKENDS}")
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
+    threads = _numba_threads()
     config = {
         "network": network,
         "sizes": [int(s) for s in preset["sizes"]],
@@ -177,8 +178,8 @@ def run_dense_benchmark(
         "warmup_epochs": 1,
         "n_training": len(images),
         "seed": seed,
-        "threads": _numba_threads(),
-        "torch_threads": _numba_threads() if torch_threads is None else torch_threads,
+        "threads": threads,
+        "torch_threads": threads if torch_threads is None else torch_threads,
     }
     results = {"config": config, "machine": _machine(), "backends": {}}
     for backend in backends:
@@ -220,10 +221,10 @@ def _machine():
 
 
 def _numba_threads():
-    """Threads the ``"numba"`` row uses: an epoch's default."""
-    from .kernels.dense_threads import default_threads
+    """Threads the ``"numba"`` row trains on: an epoch's default."""
+    from .kernels.dense_threads import parts
 
-    return default_threads()
+    return parts(0.0)  # NNDL_THREADS=3 still trains on 2
 
 
 def _new_network(config, backend="numpy", threads=None):

@@ -91,6 +91,14 @@ def test_both_numba_rows_train_the_same_network(tiny_training):
     assert "1 thread," in format_table(results)
 
 
+def test_the_numba_row_says_the_threads_it_trained_on(tiny_training, monkeypatch):
+    monkeypatch.setenv("NNDL_THREADS", "3")  # an epoch uses two at most
+    results = run_dense_benchmark(
+        tiny_training, sizes=(12, 5, 4), epochs=1, backends=("numba",), bound=False
+    )
+    assert results["config"]["threads"] == results["backends"]["numba"]["threads"] == 2
+
+
 def test_the_table_names_every_backend_and_the_bound(tiny_training):
     results = run_dense_benchmark(
         tiny_training, network="ch3", sizes=(12, 5, 4), mini_batch_size=5, epochs=1
