@@ -6,6 +6,9 @@ Every kernel module writes ``@njit(**NJIT_OPTIONS)``; a test
 * ``cache=True``: the compiled machine code is written next to the module (or
   under ``NUMBA_CACHE_DIR``) so that a new process loads it instead of
   compiling again. A page that trains pays the compile once per machine.
+  The cache is keyed on the sources of *all* the kernels
+  (``nndl_core.kernels._compiled_cache``), not only on the file that
+  defines each one, so an edited helper never leaves stale machine code.
 * No ``fastmath``: it lets LLVM reassociate sums and assume there are no NaNs
   or infinities, and the kernels are tested equal to the NumPy references at
   ``rtol=1e-12``. (With fastmath on, even ``np.isnan`` can return False.)
@@ -26,7 +29,11 @@ Every kernel module writes ``@njit(**NJIT_OPTIONS)``; a test
   mini-batch through :mod:`~nndl_core.kernels.sync`).
 """
 
+from . import _compiled_cache
+
 __all__ = ["NJIT_INLINE_OPTIONS", "NJIT_OPTIONS"]
+
+_compiled_cache.install()
 
 NJIT_OPTIONS = {
     "cache": True,

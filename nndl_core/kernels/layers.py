@@ -39,9 +39,6 @@ scalar activations, its GEMM and its reusable temporaries
 (``conv._scratch``, under roles of its own). Sums are taken in a different
 order from NumPy's ``@``, so results agree to rounding, not bit for bit.
 No kernel draws random numbers: dropout masks come from the caller.
-Numba's on-disk cache checks only the file of the function it caches, so
-after editing ``_activate`` or ``_prime_from_output`` in ``conv.py``, touch
-this file too (or clear ``NUMBA_CACHE_DIR``).
 """
 
 import numpy as np
