@@ -185,11 +185,9 @@ def _run(args):
 
 def _warm(args):
     profile = args.profile or experiments.current_profile()
-    prefix = f"ch{args.chapter}." if args.chapter else ""
-    for name, exp in experiments.registry().items():
-        if name.startswith(prefix):
-            for seed in exp.profile(profile).seeds:
-                _run_one(name, profile, seed, rerun=False)
+    for name, exp in experiments.select(args.chapter).items():
+        for seed in exp.profile(profile).seeds:
+            _run_one(name, profile, seed, rerun=False)
 
 
 def format_ledger(rows):
@@ -278,10 +276,56 @@ def _bench(args):
     print(format_table(results))
 
 
+def _counting(minimum):
+    """An argparse type: an integer of at least ``minimum``.
+
+    A bad value makes argparse name the flag: ``argument --seed: must be
+    an integer >= 0, got '-5'``.
+    """
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"must be an integer >= {minimum}, got {text!r}"
+            )
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
+
+
+_DESCRIPTION = """\
+Run the experiments of the executable edition of Neural Networks and Deep
+Learning, compare them with the book, and benchmark the kernels.
+
+Every training is a named experiment (see `nndl list`) with three profiles:
+ci (tiny), default (the book's settings where they fit a build) and full
+(the book's exact settings). Results are cached; a run that is cached is
+loaded, not repeated."""
+
+_ENVIRONMENT = """\
+environment variables:
+  NNDL_PROFILE       the profile when --profile is not given (default: default)
+  NNDL_MNIST_DIR     folder of the four MNIST files (default: ~/.cache/nndl/mnist)
+  NNDL_RESULTS_DIR   the results cache (default: ~/.cache/nndl/results)
+  NNDL_THREADS       threads of a dense epoch (default: 2, or 1 on one core)
+  NUMBA_CACHE_DIR    where compiled kernels are cached (default: beside the code)"""
+
+
 def build_parser():
     """The argparse parser (exposed for tests and the docs)."""
-    parser = argparse.ArgumentParser(prog="nndl", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="nndl",
+        description=_DESCRIPTION,
+        epilog=_ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
+    profile_help = "ci, default or full (default: $NNDL_PROFILE, else default)"
     p = sub.add_parser("fetch-data", help="download and verify MNIST (needs internet)")
     p.add_argument("--dest", help="target folder (default: the per-user cache)")
     p.set_defaults(func=_fetch)
@@ -289,22 +333,35 @@ def build_parser():
     p.add_argument("--path", help="folder holding the files")
     p.set_defaults(func=_verify)
     p = sub.add_parser("list", help="list the named experiments")
-    p.add_argument("--profile", choices=experiments.PROFILES)
+    p.add_argument("--profile", choices=experiments.PROFILES, help=profile_help)
     p.set_defaults(func=_list)
     p = sub.add_parser("run", help="run one experiment (or load it from the cache)")
-    p.add_argument("name")
-    p.add_argument("--profile", choices=experiments.PROFILES)
-    p.add_argument("--seed", type=int, help="one seed (default: the profile's seeds)")
-    p.add_argument("--rerun", action="store_true", help="ignore the cached result")
+    p.add_argument("name", help="the experiment, e.g. ch1.net30 (see `nndl list`)")
+    p.add_argument("--profile", choices=experiments.PROFILES, help=profile_help)
+    p.add_argument(
+        "--seed", type=_counting(0), help="one seed (default: the profile's seeds)"
+    )
+    p.add_argument(
+        "--rerun", action="store_true", help="train again even when a result is cached"
+    )
     p.set_defaults(func=_run)
     p = sub.add_parser("warm-cache", help="run every experiment of a profile")
-    p.add_argument("--profile", choices=experiments.PROFILES)
-    p.add_argument("--chapter", type=int, help="only this chapter's experiments")
+    p.add_argument("--profile", choices=experiments.PROFILES, help=profile_help)
+    p.add_argument(
+        "--chapter", type=_counting(1), help="only this chapter's experiments"
+    )
     p.set_defaults(func=_warm)
     p = sub.add_parser("reproduce", help="run what is missing, compare with the book")
-    p.add_argument("--profile", choices=experiments.PROFILES, default="full")
-    p.add_argument("--chapter", type=int)
-    p.add_argument("--only", help="one experiment name")
+    p.add_argument(
+        "--profile",
+        choices=experiments.PROFILES,
+        default="full",
+        help="ci, default or full (default: full)",
+    )
+    p.add_argument(
+        "--chapter", type=_counting(1), help="only this chapter's experiments"
+    )
+    p.add_argument("--only", help="only this experiment, e.g. ch3.l2_100")
     p.add_argument("--list", action="store_true", help="what is cached; run nothing")
     p.set_defaults(func=_reproduce)
     p = sub.add_parser("bench", help="seconds per epoch: Numba vs NumPy (vs PyTorch)")
@@ -317,22 +374,25 @@ def build_parser():
     )
     p.add_argument(
         "--epochs",
-        type=int,
+        type=_counting(1),
         default=5,
         help="dense: timed epochs (their median is reported)",
     )
     p.add_argument(
-        "--images", type=int, default=5_000, help="conv: images in each timed slice"
+        "--images",
+        type=_counting(1),
+        default=5_000,
+        help="conv: images in each timed slice",
     )
     p.add_argument(
-        "--repeats", type=int, default=3, help="conv: timed slices per backend"
+        "--repeats", type=_counting(1), default=3, help="conv: timed slices per backend"
     )
     p.add_argument(
         "--backends", help="comma-separated (default: all of the network's backends)"
     )
     p.add_argument(
         "--torch-threads",
-        type=int,
+        type=_counting(1),
         help="PyTorch's threads (default: dense, as many as the Numba row; conv, 1)",
     )
     p.add_argument("--data", help="MNIST folder (default: the usual search)")

@@ -162,3 +162,63 @@ def test_bench_dense_ch3_times_the_chapter_3_network(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert out.startswith("Network [784, 100, 10], cross_entropy cost, L2 lmbda 5.0")
     assert "\nnumba " in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["warm-cache", "--profile", "ci", "--chapter", "99"],
+            "no experiment of chapter 99",
+        ),
+        (["reproduce", "--only", "no.such"], "no experiment 'no.such'"),
+        (["reproduce", "--list", "--only", "no.such"], "no experiment 'no.such'"),
+        (
+            ["reproduce", "--chapter", "3", "--only", "ch1.net30"],
+            "not an experiment of",
+        ),
+    ],
+)
+def test_filters_that_match_nothing_fail(argv, message, capsys, results_root):
+    assert cli.main(argv) == 1
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.out == ""
+    assert not results_root.exists()  # nothing ran
+
+
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["run", "ch1.net30", "--seed", "-5"], "--seed"),
+        (["warm-cache", "--chapter", "0"], "--chapter"),
+        (["bench", "--epochs", "two"], "--epochs"),
+    ],
+)
+def test_bad_numbers_name_their_flag(argv, flag, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv)
+    assert exit_.value.code == 2
+    assert f"argument {flag}: must be an integer" in capsys.readouterr().err
+
+
+def test_help_is_plain_text_and_names_the_environment(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert "``" not in out and ":func:" not in out
+    for variable in (
+        "NNDL_PROFILE",
+        "NNDL_MNIST_DIR",
+        "NNDL_RESULTS_DIR",
+        "NNDL_THREADS",
+    ):
+        assert variable in out
+    assert "(default: default)" in out
+
+
+def test_run_documents_its_arguments(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--help"])
+    out = capsys.readouterr().out
+    assert "the experiment, e.g. ch1.net30" in out
+    assert "one seed" in out and "train again" in out and "$NNDL_PROFILE" in out

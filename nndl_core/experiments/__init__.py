@@ -44,6 +44,7 @@ __all__ = [
     "load_or_run",
     "load_or_run_seeds",
     "registry",
+    "select",
 ]
 
 PROFILES = ("ci", "default", "full")
@@ -147,6 +148,39 @@ def get(name):
     if name not in experiments:
         raise KeyError(f"no experiment {name!r}; known: {', '.join(experiments)}")
     return experiments[name]
+
+
+def select(chapter=None, only=None):
+    """The registered experiments of ``chapter`` (an int) or named ``only``.
+
+    Both filters ``None`` select every experiment. A filter that matches
+    nothing raises ValueError naming what exists, so that a mistyped
+    command fails instead of doing nothing.
+
+    Examples
+    --------
+    >>> list(select(chapter=4))
+    ['ch4.error_vs_n']
+    >>> select(chapter=99)
+    Traceback (most recent call last):
+    ...
+    ValueError: no experiment of chapter 99; chapters with experiments: 1, 2, 3, 4, 5, 6
+    """
+    experiments = registry()
+    if only is not None:
+        if chapter is not None and not only.startswith(f"ch{chapter}."):
+            raise ValueError(f"{only} is not an experiment of chapter {chapter}")
+        return {only: get(only)}
+    if chapter is None:
+        return experiments
+    chosen = {n: e for n, e in experiments.items() if n.startswith(f"ch{chapter}.")}
+    if not chosen:
+        chapters = sorted({int(n[2]) for n in experiments if n[:2] == "ch"})
+        raise ValueError(
+            f"no experiment of chapter {chapter}; chapters with experiments: "
+            + ", ".join(map(str, chapters))
+        )
+    return chosen
 
 
 def current_profile():

@@ -6,7 +6,7 @@ trains; :func:`reproduce` runs what is missing through ``load_or_run``.
 
 from dataclasses import dataclass
 
-from . import cached, latest, load_or_run, registry
+from . import cached, latest, load_or_run, registry, select
 
 __all__ = [
     "LedgerRow",
@@ -163,19 +163,12 @@ def _row(exp, profile, root):
 
 
 def ledger_rows(profile="full", chapter=None, only=None, root=None):
-    """One :class:`LedgerRow` per registered experiment (filtered), from the cache.
+    """One :class:`LedgerRow` per experiment that :func:`select` picks, from the cache.
 
     A row shows the runs of today's code where they exist, otherwise the
     newest runs of the same parameters made by earlier code (``row.stale``).
     """
-    rows = []
-    for name, exp in registry().items():
-        if chapter is not None and not name.startswith(f"ch{chapter}."):
-            continue
-        if only is not None and name != only:
-            continue
-        rows.append(_row(exp, profile, root))
-    return rows
+    return [_row(exp, profile, root) for exp in select(chapter, only).values()]
 
 
 def seed_spread(rows):
