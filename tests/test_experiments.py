@@ -85,13 +85,13 @@ def test_results_hash_ignores_presentation_modules(tmp_path):
     assert _cache.library_hash(tmp_path) != before[0]
 
 
-def test_a_corrupt_cache_file_says_what_to_do(results_root):
+def test_a_corrupt_cache_file_is_set_aside_and_run_again(results_root):
     result = experiments.load_or_run("test.toy", "ci")
     (path,) = results_root.rglob("*.json")
     path.write_text("{not json")
-    with pytest.raises(ValueError, match="delete it and rerun"):
-        experiments.load_or_run("test.toy", "ci")
-    assert result.value == {"value": 10}
+    again = experiments.load_or_run("test.toy", "ci")
+    assert not again.cached and again.value == result.value == {"value": 10}
+    assert len(list(path.parent.glob(f"{path.name}.bad-*"))) == 1
 
 
 def test_profiles_are_validated(monkeypatch):

@@ -28,7 +28,14 @@ import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from ._cache import cache_key, read_result, read_results, results_hash, write_result
+from ._cache import (
+    cache_key,
+    prepare_results_dir,
+    read_result,
+    read_results,
+    results_hash,
+    write_result,
+)
 
 __all__ = [
     "PROFILES",
@@ -253,6 +260,11 @@ def latest(name, profile=None, seed=None, root=None):
 def load_or_run(name, profile=None, seed=None, progress=None, rerun=False, root=None):
     """Return the cached result of ``name``, running it first if needed.
 
+    A results folder that cannot be written (``NNDL_RESULTS_DIR`` naming a
+    file, say) raises an OSError naming it before anything trains; a bad
+    cached record is set aside and run again (see
+    ``nndl_core.experiments._cache``).
+
     Parameters
     ----------
     name : str
@@ -274,6 +286,7 @@ def load_or_run(name, profile=None, seed=None, progress=None, rerun=False, root=
     record = None if rerun else read_result(name, run.key, root)
     if record is not None:
         return Result(**record, cached=True)
+    prepare_results_dir(name, root)  # an unusable folder fails now, not after training
     start = time.perf_counter()
     value = run.exp.run(run.exp.profile(run.profile).params, run.seed, progress)
     record = dict(

@@ -2,21 +2,37 @@
 
 A run is identified by (experiment, parameters, profile, seed, library hash).
 
+The cache trusts none of its files. Each record is written in one step
+(:func:`~nndl_core.atomic.write_text_atomic`) and carries the SHA-256 of its
+canonical JSON. A reader checks that digest, the record's fields and their
+types, and that the record's contents give its file name (its key). A file
+that fails any check (unreadable, truncated, hand-edited, the wrong shape, or
+written before records carried a digest) is a *bad record*: it is reported on
+this module's logger, renamed ``<key>.json.bad-<UTC time>`` (kept, never
+deleted) and treated as absent, so ``load_or_run`` computes it again.
+
 Used by every page through :func:`nndl_core.experiments.load_or_run`.
 """
 
 import ast
+import datetime
 import functools
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
 
+from ..atomic import write_text_atomic
+
 __all__ = [
+    "RECORD_FIELDS",
+    "ResultsDirError",
     "cache_key",
     "import_closure",
     "library_hash",
+    "prepare_results_dir",
     "read_result",
     "read_results",
     "results_dir",
@@ -25,6 +41,19 @@ __all__ = [
 ]
 
 RESULTS_ENV_VAR = "NNDL_RESULTS_DIR"
+DIGEST_FIELD = "sha256"
+#: The fields of a record and their JSON types (a bool is not an int here).
+RECORD_FIELDS = {
+    "name": str,
+    "profile": str,
+    "params": dict,
+    "seed": int,
+    "value": dict,
+    "code_hash": str,
+    "seconds": (int, float),
+    "created": str,
+}
+logger = logging.getLogger(__name__)
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
@@ -174,45 +203,154 @@ def cache_key(name, params, profile, seed, code_hash):
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
+class ResultsDirError(OSError):
+    """The results folder cannot be created or written to."""
+
+
+def prepare_results_dir(name, root=None):
+    """Create ``name``'s folder of results and prove it writable; return it.
+
+    Called before a run trains, so that a results folder that cannot hold
+    the result (``NNDL_RESULTS_DIR`` naming a file, a read-only place) fails
+    at once instead of after hours of training.
+
+    Raises
+    ------
+    ResultsDirError
+        One line naming the folder, why, and ``NNDL_RESULTS_DIR`` to set.
+    """
+    base = Path(root or results_dir())
+    folder = base / name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        where = (
+            f"{RESULTS_ENV_VAR}={base}"
+            if root is None and os.environ.get(RESULTS_ENV_VAR)
+            else f"the results folder {base}"
+        )
+        raise ResultsDirError(
+            f"{where} is not a writable folder ({err.strerror or err}); set "
+            f"{RESULTS_ENV_VAR} to a folder you can write to (it is created if "
+            "missing)"
+        ) from None
+    return folder
+
+
 def _path(name, key, root):
     return Path(root) / name / f"{key}.json"
 
 
+def _digest(record):
+    """SHA-256 (hex) of ``record``'s canonical JSON: sorted keys, no spaces."""
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class _BadRecordError(ValueError):
+    """Why a cache file cannot be trusted (internal: callers see None)."""
+
+
+def _schema_error(record):
+    """What is wrong with ``record``'s fields, or None."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    if set(record) != set(RECORD_FIELDS):
+        return f"fields {sorted(record)}, expected {sorted(RECORD_FIELDS)}"
+    for field, kind in RECORD_FIELDS.items():
+        value = record[field]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            kinds = kind if isinstance(kind, tuple) else (kind,)
+            names = " or ".join(k.__name__ for k in kinds)
+            return f"{field} is {type(value).__name__}, not {names}"
+    return None
+
+
+def _checked(path, name, key):
+    """The record in ``path`` (without its digest); :class:`_BadRecordError` if bad."""
+    try:
+        record = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, RecursionError, ValueError) as err:
+        raise _BadRecordError(f"unreadable ({type(err).__name__}: {err})") from None
+    digest = record.pop(DIGEST_FIELD, None) if isinstance(record, dict) else None
+    if digest is None:
+        raise _BadRecordError("no digest: truncated, or written by older code")
+    if digest != _digest(record):
+        raise _BadRecordError("contents do not match the digest (edited or damaged)")
+    error = _schema_error(record)
+    if error is not None:
+        raise _BadRecordError(f"wrong shape: {error}")
+    fields = ("name", "params", "profile", "seed", "code_hash")
+    if record["name"] != name or cache_key(*(record[f] for f in fields)) != key:
+        raise _BadRecordError("its contents belong to another key")
+    return record
+
+
+def _set_aside(path, why):
+    """Rename the bad record ``path`` to ``<name>.bad-<UTC time>`` and log it."""
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    aside = path.with_name(f"{path.name}.bad-{stamp}")
+    try:
+        os.replace(path, aside)
+        kept = f"set aside as {aside.name}"
+    except FileNotFoundError:  # another process set it aside first
+        return
+    except OSError as err:
+        kept = f"could not be set aside ({err.strerror or err})"
+    logger.warning(
+        "bad cached result %s (%s): %s; treated as absent, so a run computes it again",
+        path,
+        why,
+        kept,
+    )
+
+
+def _read(path, name, key):
+    """:func:`_checked`, or None after setting a bad record aside."""
+    try:
+        return _checked(path, name, key)
+    except _BadRecordError as bad:
+        _set_aside(path, bad)
+        return None
+
+
 def read_result(name, key, root=None):
-    """The cached record for ``key``, or None when absent."""
+    """The cached record for ``key``, or None when absent or bad.
+
+    A bad record is logged and set aside (see the module's docstring), so
+    the run is computed again as though it had never been cached.
+    """
     path = _path(name, key, root or results_dir())
     if not path.exists():
         return None
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(
-            f"cached result {path} is not valid JSON ({err}); delete it and rerun"
-        ) from None
+    return _read(path, name, key)
 
 
 def read_results(name, root=None):
-    """Every cached record of experiment ``name``, whatever its key (a list).
+    """Every good cached record of experiment ``name``, whatever its key (a list).
 
     Used to find runs made by earlier code (see
-    :func:`nndl_core.experiments.latest`); unreadable files are skipped.
+    :func:`nndl_core.experiments.latest`); bad records are set aside and
+    skipped.
     """
     folder = Path(root or results_dir()) / name
-    records = []
-    for path in sorted(folder.glob("*.json")):
-        try:
-            records.append(json.loads(path.read_text()))
-        except (OSError, json.JSONDecodeError):
-            continue
-    return records
+    records = [_read(path, name, path.stem) for path in sorted(folder.glob("*.json"))]
+    return [record for record in records if record is not None]
 
 
 def write_result(name, key, record, root=None):
-    """Write ``record`` atomically (temp file + rename) and return its path."""
+    """Write ``record`` with its digest, in one step, and return its path.
+
+    Raises ValueError if ``record`` lacks a field of :data:`RECORD_FIELDS`
+    or has one of the wrong type: such a record could never be read back.
+    """
+    record = json.loads(json.dumps(record))  # as a reader sees it: tuples are lists
+    error = _schema_error(record)
+    if error is not None:
+        raise ValueError(f"cannot cache a result record of this shape: {error}")
+    text = json.dumps({**record, DIGEST_FIELD: _digest(record)}, indent=1)
     path = _path(name, key, root or results_dir())
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(record, handle, indent=1)
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, text)
