@@ -10,6 +10,13 @@ go to a new file ``params-k.npz`` first, then ``state.json`` is replaced in
 one step (write, then rename) and names that file; older parameter files
 are deleted last. So ``state.json`` always names a complete file.
 
+Loading trusts nothing it reads. Each layer's description is checked (its
+type, its fields, positive integer sizes, at most
+:data:`~nndl_core.serialization.MAX_PARAMETERS` parameters) before any
+parameter is allocated, and each stored array's shape and type against its
+layer before it is read. Whatever is wrong raises
+:class:`~nndl_core.serialization.NetworkFileError` (a ValueError) saying so.
+
 Inside :func:`listening`, every :meth:`~nndl_core.convnet.Network3.SGD`
 call reports its epochs and resumes to callbacks that its caller never
 passed: that is how ``nndl run ch6.NAME`` prints each epoch's accuracies
@@ -19,15 +26,18 @@ and says "resuming from epoch k of N".
 import contextlib
 import contextvars
 import json
-import os
-import tempfile
+import re
+import zipfile
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import write_atomic, write_text_atomic
 from .conv import ConvPoolLayer
 from .layers import FullyConnectedLayer, SoftmaxLayer
+from .serialization import MAX_PARAMETERS, NetworkFileError
 
 __all__ = [
     "ConvHistory",
@@ -119,12 +129,67 @@ def layer_specs(layers):
     return specs
 
 
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _field_ok(key, value):
+    """Whether ``value`` can be the constructor argument ``key`` of a saved layer."""
+    if key in ("filter_shape", "image_shape"):
+        length = 4 if key == "filter_shape" else 3
+        return (
+            isinstance(value, list)
+            and len(value) == length
+            and all(_is_int(s) and s >= 1 for s in value)
+        )
+    if key in ("pool", "n_in", "n_out"):
+        return _is_int(value) and value >= 1
+    if key == "p_drop":
+        return _is_number(value)
+    return isinstance(value, str)  # activation, init: their layer checks the name
+
+
+def _check_spec(l, spec):
+    """NetworkFileError unless ``spec`` describes a layer with sound fields."""
+    if not (isinstance(spec, dict) and spec.get("type") in _LAYER_TYPES):
+        raise NetworkFileError(
+            f"layer {l} must be an object whose type is one of {sorted(_LAYER_TYPES)}"
+        )
+    keys = _LAYER_TYPES[spec["type"]][1]
+    if set(spec) != {"type", *keys}:
+        raise NetworkFileError(f"layer {l} ({spec['type']}) needs exactly {keys}")
+    for key in keys:
+        if not _field_ok(key, spec[key]):
+            raise NetworkFileError(
+                f"layer {l} ({spec['type']}): bad {key} {spec[key]!r}"
+            )
+
+
 def build_layers(specs):
-    """Inverse of :func:`layer_specs`: fresh, uninitialised layers."""
+    """Inverse of :func:`layer_specs`: fresh, uninitialised layers.
+
+    Raises NetworkFileError when ``specs`` is not a list of sound layer
+    descriptions or describes more than ``MAX_PARAMETERS`` parameters.
+    """
+    if not (isinstance(specs, list) and specs):
+        raise NetworkFileError("layers must be a non-empty list of layer objects")
     layers = []
-    for spec in specs:
+    for l, spec in enumerate(specs):  # noqa: E741
+        _check_spec(l, spec)
         cls, keys = _LAYER_TYPES[spec["type"]]
-        layers.append(cls(**{k: spec[k] for k in keys}))
+        try:
+            layers.append(cls(**{k: spec[k] for k in keys}))
+        except (TypeError, ValueError) as err:
+            raise NetworkFileError(f"layer {l} ({spec['type']}): {err}") from None
+    n_params = sum(layer.n_params for layer in layers)
+    if n_params > MAX_PARAMETERS:
+        raise NetworkFileError(
+            f"the layers hold {n_params} parameters; at most {MAX_PARAMETERS} load"
+        )
     return layers
 
 
@@ -132,53 +197,129 @@ def _plain(value):
     return list(value) if isinstance(value, tuple) else value
 
 
-def _write_atomic(path, write):
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix + ".tmp")
-    os.close(fd)
-    write(tmp)
-    os.replace(tmp, path)
+def _read_json(path, advice):
+    """The JSON in ``path``; NetworkFileError (ending with ``advice``) if it is bad."""
+    try:
+        return json.loads(Path(path).read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, RecursionError, ValueError) as err:
+        raise NetworkFileError(
+            f"{path} is not readable JSON ({type(err).__name__}); {advice}"
+        ) from None
 
 
 def _save_params(net, path):
     arrays = {}
     for l, layer in enumerate(net.layers):  # noqa: E741
+        if not (np.isfinite(layer.w).all() and np.isfinite(layer.b).all()):
+            raise ValueError(
+                f"cannot save: layer {l} holds NaN or infinite parameters (the "
+                "training diverged; try a smaller eta); nothing was written"
+            )
         arrays[f"layer{l}_w"], arrays[f"layer{l}_b"] = layer.w, layer.b
-
-    def write(tmp):
-        with open(tmp, "wb") as handle:
-            np.savez(handle, **arrays)
-
-    _write_atomic(path, write)
+    write_atomic(path, lambda out: np.savez(out, **arrays))
 
 
-def _load_params(net, path):
-    with np.load(path, allow_pickle=False) as arrays:
-        for l, layer in enumerate(net.layers):  # noqa: E741
-            layer.w = arrays[f"layer{l}_w"].astype(net.dtype)
-            layer.b = arrays[f"layer{l}_b"].astype(net.dtype)
+def _member_shape(npz, key):
+    """``(shape, dtype)`` from the header of ``key`` in ``npz``, reading no data."""
+    with npz.zip.open(f"{key}.npy") as member:
+        version = np.lib.format.read_magic(member)
+        read_header = {
+            (1, 0): np.lib.format.read_array_header_1_0,
+            (2, 0): np.lib.format.read_array_header_2_0,
+        }[version]
+        shape, _, dtype = read_header(member)
+    return shape, dtype
+
+
+def _checked_array(npz, key, expected, dtype):
+    """``key`` of ``npz`` as ``dtype`` after checking its shape from the header."""
+    if key not in npz.files:
+        raise NetworkFileError(f"it lacks {key}")
+    shape, stored = _member_shape(npz, key)
+    if shape != expected or stored.kind != "f":
+        raise NetworkFileError(
+            f"{key} is {stored} of shape {shape}; its layer needs float {expected}"
+        )
+    a = npz[key].astype(dtype)
+    if not np.isfinite(a).all():
+        raise NetworkFileError(f"{key} holds NaN or infinite values")
+    return a
+
+
+def _load_params(net, path, advice):
+    """Fill ``net``'s layers from ``path``, checking every array against its layer.
+
+    The arrays are all read and checked before any layer is changed.
+    """
+    try:
+        with open(path, "rb") as f:
+            is_zip = f.read(4) == b"PK\x03\x04"  # not np.load's other formats
+        if not is_zip:
+            raise NetworkFileError("it is not an .npz archive")
+        with np.load(path, allow_pickle=False) as npz:
+            loaded = [
+                (
+                    _checked_array(npz, f"layer{l}_w", layer.w.shape, net.dtype),
+                    _checked_array(npz, f"layer{l}_b", layer.b.shape, net.dtype),
+                )
+                for l, layer in enumerate(net.layers)  # noqa: E741
+            ]
+    except NetworkFileError as err:
+        raise NetworkFileError(f"{path}: {err}; {advice}") from None
+    except FileNotFoundError:
+        raise
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):
+        raise NetworkFileError(
+            f"{path} is not a readable .npz file of parameters; {advice}"
+        ) from None
+    for layer, (w, b) in zip(net.layers, loaded):
+        layer.w, layer.b = w, b
 
 
 def save_network(net, folder):
-    """Save ``net`` to ``folder`` (``network.json`` + ``params.npz``)."""
+    """Save ``net`` to ``folder`` (``network.json`` + ``params.npz``).
+
+    Raises ValueError, writing nothing, if a parameter is NaN or infinite.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     _save_params(net, folder / "params.npz")
     meta = {"layers": layer_specs(net.layers), "dtype": net.dtype.name}
-    _write_atomic(
-        folder / "network.json", lambda tmp: Path(tmp).write_text(json.dumps(meta))
-    )
+    write_text_atomic(folder / "network.json", json.dumps(meta))
+
+
+def _network(specs, backend, dtype, advice):
+    """A fresh ``Network3`` of the checked ``specs``; NetworkFileError if unsound."""
+    from .convnet import Network3
+
+    try:
+        return Network3(build_layers(specs), seed=0, backend=backend, dtype=dtype)
+    except NetworkFileError as err:
+        raise NetworkFileError(f"{err}; {advice}") from None
+    except (TypeError, ValueError) as err:  # layers that do not chain, say
+        raise NetworkFileError(
+            f"the saved layers are unusable: {err}; {advice}"
+        ) from None
 
 
 def load_network(folder, backend="numpy"):
-    """A ``Network3`` rebuilt from the folder :func:`save_network` wrote."""
-    from .convnet import Network3
+    """A ``Network3`` rebuilt from the folder :func:`save_network` wrote.
 
+    Raises NetworkFileError when a file is not what :func:`save_network`
+    writes (see the module's docstring); OSError when one is missing.
+    """
     folder = Path(folder)
-    meta = json.loads((folder / "network.json").read_text())
+    advice = f"save the network to {folder} again"
+    meta = _read_json(folder / "network.json", advice)
+    if not (isinstance(meta, dict) and {"layers", "dtype"} <= set(meta)):
+        raise NetworkFileError(f"{folder / 'network.json'} lacks layers or dtype")
+    if meta["dtype"] not in ("float32", "float64"):
+        raise NetworkFileError(
+            f"dtype must be float32 or float64, not {meta['dtype']!r}"
+        )
     dtype = None if backend == "numpy" else meta["dtype"]
-    net = Network3(build_layers(meta["layers"]), seed=0, backend=backend, dtype=dtype)
-    _load_params(net, folder / "params.npz")
+    net = _network(meta["layers"], backend, dtype, advice)
+    _load_params(net, folder / "params.npz", advice)
     return net
 
 
@@ -196,24 +337,75 @@ def save_checkpoint(folder, net, config, history, epoch, rng):
         "history": history.to_dict(),
         "rng_state": rng.bit_generator.state,
     }
-    _write_atomic(
-        folder / "state.json", lambda tmp: Path(tmp).write_text(json.dumps(state))
-    )
+    write_text_atomic(folder / "state.json", json.dumps(state))
     for old in folder.glob("params-*.npz"):  # only now: state.json names the new one
         if old.name != params:
             old.unlink()
+
+
+#: The fields of ``state.json`` and their JSON types.
+_STATE_FIELDS = {
+    "config": dict,
+    "layers": list,
+    "epoch": int,
+    "params": str,
+    "history": dict,
+    "rng_state": dict,
+}
+
+
+def _history(data, epochs):
+    """A ConvHistory of ``epochs`` epochs from ``data``, or None if it is not one."""
+    if not (isinstance(data, dict) and set(data) == set(ConvHistory().to_dict())):
+        return None
+    for values in data.values():
+        if not (isinstance(values, list) and all(_is_number(x) for x in values)):
+            return None
+    history = ConvHistory.from_dict(data)
+    return history if len(history.test_accuracy) == history.epochs == epochs else None
+
+
+def _check_state(state, path, advice):
+    """NetworkFileError unless ``state`` is a sound ``state.json``; its history."""
+    state.setdefault("params", "params.npz")  # checkpoints written before params-k
+    if any(not isinstance(state.get(k), t) for k, t in _STATE_FIELDS.items()) or (
+        isinstance(state["epoch"], bool)
+    ):
+        raise NetworkFileError(
+            f"{path} needs the fields {sorted(_STATE_FIELDS)} with their types; "
+            + advice
+        )
+    if not re.fullmatch(r"params(-\d+)?\.npz", state["params"]):
+        raise NetworkFileError(
+            f"{path} names no parameter file of its folder; {advice}"
+        )
+    history = _history(state["history"], state["epoch"])
+    if history is None:
+        raise NetworkFileError(
+            f"{path} holds no history of {state['epoch']} epochs; {advice}"
+        )
+    try:
+        np.random.default_rng().bit_generator.state = state["rng_state"]
+    except (KeyError, TypeError, ValueError):
+        raise NetworkFileError(f"{path} holds no generator state; {advice}") from None
+    return history
 
 
 def load_checkpoint(folder, net, config):
     """Load a checkpoint into ``net``; None when ``folder`` holds none.
 
     Raises ValueError when the checkpoint belongs to a different run (other
-    layers or other training settings), rather than silently mixing them.
+    layers or other training settings), rather than silently mixing them,
+    and NetworkFileError (a ValueError) when a file of it is malformed.
     """
     path = Path(folder) / "state.json"
     if not path.exists():
         return None
-    state = json.loads(path.read_text())
+    advice = f"delete {folder} to train this run again from its first epoch"
+    state = _read_json(path, advice)
+    if not isinstance(state, dict):
+        raise NetworkFileError(f"{path} is not a JSON object; {advice}")
+    history = _check_state(state, path, advice)
     if state["config"] != json.loads(json.dumps(config)) or state[
         "layers"
     ] != layer_specs(net.layers):
@@ -221,8 +413,8 @@ def load_checkpoint(folder, net, config):
             f"the checkpoint in {folder} is from a different run; delete it or "
             "choose another folder"
         )
-    _load_params(net, Path(folder) / state.get("params", "params.npz"))
-    state["history"] = ConvHistory.from_dict(state["history"])
+    _load_params(net, Path(folder) / state["params"], advice)
+    state["history"] = history
     return state
 
 
