@@ -5,7 +5,7 @@ loaded): a ``format`` name and ``version``, the layer ``sizes``, the
 ``cost`` and ``activation`` names, and the weights and biases as nested
 lists. :func:`save` builds and checks the whole text before it touches the
 target, then replaces the file in one step
-(:func:`~nndl_core.atomic.write_text_atomic`), so a failed save leaves the
+(``nndl_core.atomic.write_text_atomic``), so a failed save leaves the
 previous file as it was. :func:`load` trusts nothing in the file: it checks
 every field, and each array's shape against ``sizes``, before it allocates
 anything, and raises :class:`NetworkFileError` saying what is wrong.
@@ -208,13 +208,14 @@ def from_dict(data, backend="numpy"):
 def load(path, backend="numpy"):
     """Read a network written by :func:`save`.
 
+    A file that cannot be opened at all (missing, a folder, no permission)
+    raises the usual ``OSError``.
+
     Raises
     ------
     NetworkFileError
         When the file is not UTF-8 JSON (or is nested too deeply to parse),
         or :func:`from_dict` finds its contents wrong.
-    OSError
-        When the file cannot be read at all (missing, a folder, no permission).
     """
     with open(path, "rb") as f:
         raw = f.read()
