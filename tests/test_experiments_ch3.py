@@ -284,3 +284,55 @@ def test_broad_strategy_strips_reproduce_the_book(results_root):
     strip1 = experiments.load_or_run("ch3.hyper.strip1", "ci").value
     assert "diverged in epoch 3" in strip1["diverged"]
     assert strip1["history"]["evaluation_correct"] == [10, 10, 10]  # the book's
+
+
+# ------------------------------------------- the lambda and mini-batch runs
+
+
+def test_lambda_sweep_moves_by_factors_of_ten_from_one():
+    exp = experiments.get("ch3.lambda")
+    for profile in ("ci", "default", "full"):
+        lmbdas = exp.profile(profile).params.lmbdas
+        assert 1.0 in lmbdas
+        assert np.allclose(np.diff(np.log10(lmbdas)), 1.0)
+    full = exp.profile("full").params.run
+    assert (full.n_train, full.epochs, full.eta) == (50_000, 30, 0.5)
+    assert exp.book.value is None
+
+
+def test_lambda_sweep_trains_one_network_per_lambda(subset):
+    params = ch3.LambdaParams(tiny(epochs=2), lmbdas=(0.1, 1.0))
+    progress = []
+    result = ch3.lambda_sweep(params, 0, lambda *a: progress.append(a))
+    assert progress == [(1, 2), (2, 2)]
+    assert {"0.1", "1", "best_lmbda", "headline"} <= set(result)
+    best = result["best_lmbda"]
+    assert result["headline"] == result[f"{best:g}"]["best"]
+    assert result["headline"] == max(result[k]["best"] for k in ("0.1", "1"))
+
+
+def test_mini_batch_runs_rescale_eta_as_eq_102_says():
+    params = experiments.get("ch3.minibatch").profile("default").params
+    rescaled = [(m, eta) for m, eta in params.settings if eta != 1.0]
+    assert [eta / m for m, eta in rescaled] == pytest.approx([0.05] * 3)
+    assert set(params.backends) == {"numpy", "numba"}
+
+
+def test_mini_batch_runs_time_each_epoch(subset):
+    run = tiny(epochs=2, n_train=200)
+    params = ch3.MiniBatchParams(run, settings=((1, 0.05), (20, 1.0)))
+    result = ch3.mini_batch_timing(params, 0)
+    runs = result["runs"]
+    assert [(r["backend"], r["m"]) for r in runs] == [
+        ("numpy", 1),
+        ("numpy", 20),
+        ("numba", 1),
+        ("numba", 20),
+    ]
+    for r in runs:
+        assert len(r["history"]["seconds"]) == 2
+        assert all(s > 0 for s in r["history"]["seconds"])
+    assert result["headline"] == max(r["best"] for r in runs)
+    # Both backends train the same network from the same seeds.
+    by_key = {(r["backend"], r["m"]): r["history"]["evaluation_correct"] for r in runs}
+    assert by_key[("numpy", 20)] == by_key[("numba", 20)]
