@@ -35,6 +35,9 @@ GPU_FACES = ("#dbeafe", "#ffedd5")  # GPU 1 (blue), GPU 2 (orange)
 GPU_EDGES = (SECOND, ACCENT)
 
 POOL_SIZE, POOL_STRIDE = 3, 2  # KSH's overlapping max-pooling
+
+#: Side of the input image in pixels: the paper's 224 plus the padding its map
+#: sizes imply.
 INPUT_SIDE = 227
 
 
