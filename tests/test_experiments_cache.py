@@ -166,6 +166,19 @@ def test_a_read_only_results_dir_fails_before_training(tmp_path, monkeypatch):
     assert CALLS == []
 
 
+def test_a_folder_that_refuses_a_test_write_fails_before_training(
+    results_root, monkeypatch
+):
+    def refuse(**_):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(_cache.tempfile, "TemporaryFile", refuse)
+    CALLS.clear()
+    with pytest.raises(_cache.ResultsDirError, match="Permission denied"):
+        experiments.load_or_run(NAME, "ci")
+    assert CALLS == []
+
+
 def test_the_cli_reports_an_unwritable_results_dir_in_one_line(
     tmp_path, monkeypatch, capsys
 ):
