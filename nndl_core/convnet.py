@@ -29,7 +29,8 @@ import time
 
 import numpy as np
 
-from .training import TrainingDivergedError
+from .training import check_diverged
+from .validation import check_dataset, check_sgd
 
 __all__ = ["Network3", "ensemble_predict"]
 
@@ -169,8 +170,18 @@ class Network3:
 
     def accuracy(self, data):
         """Fraction of ``(images, labels)`` classified correctly (problem pb.5)."""
-        images, labels = data
-        return float(np.mean(self.predict(images) == np.asarray(labels)))
+        return self._accuracy(*self._check_data(data, "data"))
+
+    def _accuracy(self, images, labels):
+        """:meth:`accuracy` for data already checked (once, by :meth:`SGD`)."""
+        return float(np.mean(self.predict(images) == labels))
+
+    def _check_data(self, data, name):
+        """``(images, labels)`` as :func:`~nndl_core.validation.check_dataset`
+        returns them: rows of this network's dtype, labels in its classes."""
+        n_pixels = int(np.prod(self.input_shape))
+        n_classes = self.layers[-1].n_out
+        return check_dataset(data, n_pixels, n_classes, name, self.dtype)
 
     def SGD(  # noqa: N802 (the book's name)
         self,
@@ -215,6 +226,16 @@ class Network3:
         Returns
         -------
         ConvHistory
+
+        Raises
+        ------
+        TypeError, ValueError
+            Before any training, for data or hyper-parameters that do not fit
+            (:mod:`nndl_core.validation`); ``mini_batch_size`` may not exceed
+            the training set, since a short last mini-batch is dropped.
+        TrainingDivergedError
+            After an epoch whose parameters ran away
+            (:func:`~nndl_core.training.check_diverged`).
         """
         from .convnet_checkpoint import (
             ConvHistory,
@@ -223,13 +244,15 @@ class Network3:
             save_checkpoint,
         )
 
-        images, labels = (
-            np.asarray(training_data[0], self.dtype),
-            np.asarray(training_data[1]),
-        )
         if l2 not in L2_SCALINGS:
             raise ValueError(f"l2 must be one of {L2_SCALINGS}, got {l2!r}")
-        n, m = len(images), int(mini_batch_size)
+        images, labels = self._check_data(training_data, "training_data")
+        validation_data = self._check_data(validation_data, "validation_data")
+        test_data = self._check_data(test_data, "test_data")
+        n = len(images)
+        epochs, m, eta, lmbda = check_sgd(
+            epochs, mini_batch_size, eta, n, lmbda, drop_last=True
+        )
         num_batches = n // m  # network3 drops a short last mini-batch
         decay = 1 - eta * lmbda * (m / n if l2 == "network3" else 1 / n)
         rng = np.random.default_rng(seed)
@@ -259,8 +282,8 @@ class Network3:
                 idx = order[k * m : (k + 1) * m]
                 self.update_mini_batch(images[idx], labels[idx], eta, decay, rng)
             history.seconds.append(time.perf_counter() - start)
-            self._check_finite(epoch, eta)
-            history.record(self.accuracy(validation_data), self.accuracy(test_data))
+            check_diverged(self._parameters(), epoch, eta)
+            history.record(self._accuracy(*validation_data), self._accuracy(*test_data))
             if checkpoint is not None:
                 save_checkpoint(checkpoint, self, config, history, epoch + 1, rng)
             if listener is not None:
@@ -269,16 +292,9 @@ class Network3:
                 callback(epoch, history)
         return history
 
-    def _check_finite(self, epoch, eta):
-        if all(
-            np.isfinite(layer.w).all() and np.isfinite(layer.b).all()
-            for layer in self.layers
-        ):
-            return
-        raise TrainingDivergedError(
-            f"training diverged in epoch {epoch}: parameters became NaN or infinite; "
-            f"try a learning rate smaller than eta={eta}"
-        )
+    def _parameters(self):
+        """Every layer's weights and biases, in order."""
+        return [p for layer in self.layers for p in (layer.w, layer.b)]
 
 
 def _check_chain(layers):

@@ -25,6 +25,8 @@ import sys
 
 import numpy as np
 
+from .validation import check_whole
+
 __all__ = [
     "ACTIVATIONS",
     "FullyConnectedLayer",
@@ -244,7 +246,7 @@ class FullyConnectedLayer:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}")
         if not 0.0 <= p_drop < 1.0:
             raise ValueError(f"p_drop must be in [0, 1), got {p_drop}")
-        self.n_in, self.n_out = int(n_in), int(n_out)
+        self.n_in, self.n_out = check_whole(n_in, "n_in"), check_whole(n_out, "n_out")
         self.activation, self.p_drop, self.init = activation, float(p_drop), init
         self.output_shape = (self.n_out,)
         self.w = self.b = None
@@ -312,7 +314,8 @@ class SoftmaxLayer:
     def __init__(self, n_in, n_out, p_drop=0.0):
         if not 0.0 <= p_drop < 1.0:
             raise ValueError(f"p_drop must be in [0, 1), got {p_drop}")
-        self.n_in, self.n_out, self.p_drop = int(n_in), int(n_out), float(p_drop)
+        self.n_in, self.n_out = check_whole(n_in, "n_in"), check_whole(n_out, "n_out")
+        self.p_drop = float(p_drop)
         self.output_shape = (self.n_out,)
         self.w = self.b = None
 

@@ -20,7 +20,8 @@ import numpy as np
 from .activations import ACTIVATIONS, DERIVATIVES, softmax
 from .costs import QuadraticCost
 from .initializers import INITIALIZERS
-from .training import History, as_dataset, check_finite, minibatch_slices, one_hot
+from .training import History, check_diverged, minibatch_slices, one_hot
+from .validation import check_dataset, check_sgd, check_sizes
 
 __all__ = ["Network"]
 
@@ -81,15 +82,11 @@ class Network:
         activation="sigmoid",
         threads=None,
     ):
-        if len(sizes) < 2 or any(int(s) < 1 for s in sizes):
-            raise ValueError(
-                f"sizes needs at least two positive layer sizes, got {sizes}"
-            )
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         rng = np.random.default_rng(seed)
-        self.sizes = [int(s) for s in sizes]
-        self.num_layers = len(sizes)
+        self.sizes = check_sizes(sizes)  # whole numbers >= 1: 2.7 is an error
+        self.num_layers = len(self.sizes)
         self.cost = cost
         self.backend = backend
         if threads is not None and int(threads) < 1:
@@ -135,7 +132,7 @@ class Network:
         ndarray of shape (n_out,) or (n_out, batch)
         """
         a = np.asarray(a, dtype=np.float64)
-        if a.shape[0] != self.sizes[0] or a.ndim > 2:
+        if a.ndim not in (1, 2) or a.shape[0] != self.sizes[0]:
             raise ValueError(
                 f"input must have shape ({self.sizes[0]},) or "
                 f"({self.sizes[0]}, batch), got {a.shape}"
@@ -214,7 +211,8 @@ class Network:
         Parameters
         ----------
         training_data : Dataset or (images, labels)
-            Images of shape (n, n_in), integer labels of shape (n,).
+            Images of shape (n, n_in), integer labels ``0 .. n_out-1`` of
+            shape (n,).
         epochs, mini_batch_size : int
         eta : float
             Learning rate.
@@ -230,14 +228,23 @@ class Network:
         Returns
         -------
         History
+
+        Raises
+        ------
+        TypeError, ValueError
+            Before any training, for data or hyper-parameters that do not fit
+            (:mod:`nndl_core.validation`).
+        TrainingDivergedError
+            After an epoch whose weights ran away
+            (:func:`~nndl_core.training.check_diverged`).
         """
-        if not (np.isfinite(eta) and eta > 0):
-            raise ValueError(f"eta must be a positive, finite number, got {eta}")
-        if not (np.isfinite(lmbda) and lmbda >= 0):
-            raise ValueError(f"lmbda must be a finite number >= 0, got {lmbda}")
-        images, labels = as_dataset(training_data, self.sizes[0], "training_data")
+        n_in, n_out = self.sizes[0], self.sizes[-1]  # pixels, classes
+        images, labels = check_dataset(training_data, n_in, n_out, "training_data")
         if test_data is not None:
-            test_data = as_dataset(test_data, self.sizes[0], "test_data")
+            test_data = check_dataset(test_data, n_in, n_out, "test_data")
+        epochs, mini_batch_size, eta, lmbda = check_sgd(
+            epochs, mini_batch_size, eta, len(labels), lmbda
+        )
         rng = np.random.default_rng(seed)
         history = History(n_evaluation=0 if test_data is None else len(test_data[1]))
         if self.backend == "numba":
@@ -249,9 +256,9 @@ class Network:
             start = time.perf_counter()
             self._train_epoch(images, labels, mini_batch_size, eta, rng, lmbda)
             history.seconds.append(time.perf_counter() - start)
-            check_finite(self.weights, self.biases, epoch, eta)
+            check_diverged(self.weights + self.biases, epoch, eta)
             if test_data is not None:
-                correct = self.evaluate(test_data)
+                correct = self.count_correct(*test_data)
                 history.evaluation_correct.append(correct)
                 history.evaluation_accuracy.append(correct / history.n_evaluation)
             if callback is not None:
@@ -295,7 +302,12 @@ class Network:
 
     def evaluate(self, test_data):
         """Number of examples in ``(images, labels)`` whose prediction is right."""
-        images, labels = as_dataset(test_data, self.sizes[0], "test_data")
+        n_in, n_out = self.sizes[0], self.sizes[-1]
+        images, labels = check_dataset(test_data, n_in, n_out, "test_data")
+        return self.count_correct(images, labels)
+
+    def count_correct(self, images, labels):
+        """:meth:`evaluate` for data already checked (once, by :meth:`SGD`)."""
         return int(np.sum(self.predict(images) == labels))
 
     def cost_derivative(self, output_activations, y):

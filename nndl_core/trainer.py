@@ -19,7 +19,8 @@ import numpy as np
 
 from .regularization import PENALTIES, penalty, sgd_step
 from .schedules import no_improvement
-from .training import History, as_dataset, check_finite, minibatch_slices, one_hot
+from .training import History, check_diverged, minibatch_slices, one_hot
+from .validation import check_dataset, check_sgd
 
 __all__ = ["MONITORS", "accuracy", "total_cost", "train"]
 
@@ -47,7 +48,7 @@ def total_cost(net, data, lmbda=0.0, n=None, regularization="l2"):
     n : int
         Training-set size (defaults to ``len(data)``).
     """
-    images, labels = as_dataset(data, net.sizes[0])
+    images, labels = check_dataset(data, net.sizes[0], net.sizes[-1])
     n = len(labels) if n is None else n
     cost = 0.0
     for start in range(0, len(labels), 10_000):  # bounded memory
@@ -120,8 +121,11 @@ def train(
             f"monitor must be drawn from {MONITORS} and regularization from "
             f"{PENALTIES}; got {sorted(monitor)} and {regularization!r}"
         )
-    if not 0 <= dropout < 1 or not 0 <= mu < 1 or lmbda < 0 or not eta > 0:
-        raise ValueError("need eta > 0, lmbda >= 0, 0 <= dropout < 1, 0 <= mu < 1")
+    if not 0 <= dropout < 1 or not 0 <= mu < 1:
+        raise ValueError(
+            f"need 0 <= dropout < 1 and 0 <= mu < 1, got dropout={dropout!r} "
+            f"and mu={mu!r}"
+        )
     needs_eval = (early_stopping or schedule) or monitor & {
         "evaluation_cost",
         "evaluation_accuracy",
@@ -130,15 +134,19 @@ def train(
         raise ValueError(
             "monitoring, early stopping and schedules need evaluation_data"
         )
-    images, labels = as_dataset(training_data, net.sizes[0], "training_data")
+    n_in, n_out = net.sizes[0], net.sizes[-1]
+    images, labels = check_dataset(training_data, n_in, n_out, "training_data")
+    if evaluation_data is not None:
+        evaluation_data = check_dataset(evaluation_data, n_in, n_out, "evaluation_data")
     n = len(labels)
+    epochs, mini_batch_size, eta, lmbda = check_sgd(
+        epochs, mini_batch_size, eta, n, lmbda
+    )
     epoch_data = images
     if net.backend == "numba":
         from .kernels import dense  # imported on first use: compiling takes time
 
         epoch_data = dense.to_sparse(images)  # once: every image's nonzero pixels
-    if evaluation_data is not None:
-        evaluation_data = as_dataset(evaluation_data, net.sizes[0], "evaluation_data")
     rng = np.random.default_rng(seed)
     mask_rng = np.random.default_rng(None if seed is None else [seed, 1])
     options = dict(
@@ -171,7 +179,7 @@ def train(
         )
         history.seconds.append(time.perf_counter() - start)
         history.eta.append(eta)
-        check_finite(net.weights, net.biases, epoch, eta)
+        check_diverged(net.weights + net.biases, epoch, eta)
         _record(net, history, monitor, (images, labels), evaluation_data, options)
         if callback is not None:
             callback(epoch, history)

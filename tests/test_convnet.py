@@ -15,6 +15,7 @@ from nndl_core.convnet_checkpoint import (
     save_network,
 )
 from nndl_core.layers import FullyConnectedLayer, SoftmaxLayer, log_likelihood
+from nndl_core.training import TrainingDivergedError
 
 
 def tiny_layers(activation="tanh", p_drop=0.0):
@@ -167,6 +168,58 @@ def test_ensemble_takes_the_plurality_vote():
 def test_layers_must_chain():
     with pytest.raises(ValueError, match="expects"):
         Network3([FullyConnectedLayer(784, 30), SoftmaxLayer(20, 10)])
+
+
+@pytest.mark.parametrize("bad", [-1, 3])
+@pytest.mark.parametrize("where", ["training_data", "validation_data", "test_data"])
+def test_sgd_refuses_labels_outside_the_classes(rng, bad, where):
+    # -1 once trained as the last class, silently; 3 raised a bare IndexError
+    data = {name: _data(rng, 12) for name in ("training_data", "validation_data")}
+    data["test_data"] = _data(rng, 12)
+    data[where][1][5] = bad
+    net = Network3(tiny_layers(), seed=0)
+    with pytest.raises(ValueError, match=f"{where}: labels .* got {bad} at index 5"):
+        net.SGD(data["training_data"], 1, 4, 0.1, *list(data.values())[1:])
+    with pytest.raises(ValueError, match=f"got {bad} at index 5"):
+        net.accuracy(data[where])
+
+
+@pytest.mark.parametrize(
+    "change, error, message",
+    [
+        ({"eta": -1.0}, ValueError, "eta must be a positive"),  # was accepted
+        ({"eta": np.nan}, ValueError, "eta must be a positive"),
+        ({"mini_batch_size": 13}, ValueError, "pass at most 12"),  # trained nothing
+        ({"mini_batch_size": 0}, ValueError, "at least 1"),  # ZeroDivisionError
+        ({"lmbda": -0.1}, ValueError, "lmbda"),
+        ({"epochs": 2.5}, ValueError, "epochs must be a whole number"),
+    ],
+)
+def test_sgd_refuses_bad_hyper_parameters(rng, change, error, message):
+    train = _data(rng, 12)
+    arguments = {"epochs": 1, "mini_batch_size": 4, "eta": 0.1} | change
+    net = Network3(tiny_layers(), seed=0)
+    with pytest.raises(error, match=message):
+        net.SGD(train, validation_data=train, test_data=train, **arguments)
+
+
+def test_sgd_explains_float_labels_and_nan_images(rng):
+    images, labels = _data(rng, 12)
+    net = Network3(tiny_layers(), seed=0)
+    with pytest.raises(TypeError, match="labels must be integers 0..2, got float64"):
+        net.SGD((images, labels.astype(float)), 1, 4, 0.1, (images, labels), None)
+    with pytest.raises(TypeError, match="test_data must be a pair"):
+        net.SGD((images, labels), 1, 4, 0.1, (images, labels), None)
+    images[4, 7] = np.nan  # was reported as a learning rate that was too large
+    with pytest.raises(ValueError, match=r"NaN or infinite values \(first in row 4\)"):
+        net.SGD((images, labels), 1, 4, 0.1, (images, labels), (images, labels))
+
+
+def test_runaway_parameters_stop_training(rng):
+    train = _data(rng, 8, side=6)
+    net = Network3([FullyConnectedLayer(36, 5), SoftmaxLayer(5, 3)], seed=0)
+    with pytest.raises(TrainingDivergedError, match=r"reached .*eta=1e\+300"):
+        net.SGD(train, 1, 8, 1e300, train, train)  # one step: finite, absurd weights
 
 
 def test_a_checkpoint_names_a_complete_parameter_file(tmp_path, rng):

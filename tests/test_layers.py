@@ -106,3 +106,12 @@ def test_layers_choose_their_backend_in_one_place():
     np.testing.assert_allclose(a, layer.forward(np.ones((3, 2)))[0], rtol=1e-12)
     with pytest.raises(ValueError, match="backend"):
         layer.forward(np.ones((3, 2)), backend="cuda")
+
+
+@pytest.mark.parametrize("make", [layers.FullyConnectedLayer, layers.SoftmaxLayer])
+def test_layer_sizes_must_be_whole_numbers(make):
+    with pytest.raises(ValueError, match="n_out must be a whole number, got 2.7"):
+        make(784, 2.7)  # was silently int(2.7) == 2 neurons
+    with pytest.raises(ValueError, match="n_in must be at least 1"):
+        make(0, 10)
+    assert make(784.0, 10).n_in == 784

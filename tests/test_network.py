@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -5,7 +7,12 @@ from numpy.testing import assert_allclose
 from nndl_core.activations import sigmoid
 from nndl_core.costs import CrossEntropyCost, LogLikelihoodCost
 from nndl_core.network import Network
-from nndl_core.training import TrainingDivergedError, check_finite, one_hot
+from nndl_core.training import (
+    MAX_PARAMETER,
+    TrainingDivergedError,
+    check_diverged,
+    one_hot,
+)
 
 
 def tiny_net():
@@ -56,6 +63,8 @@ def test_feedforward_shapes_and_bad_input():
     assert net.feedforward(np.zeros((4, 7))).shape == (2, 7)
     with pytest.raises(ValueError, match=r"input must have shape \(4,\)"):
         net.feedforward(np.zeros(5))
+    with pytest.raises(ValueError, match=r"input must have shape \(4,\)"):
+        net.feedforward(1.0)  # a scalar: was a bare IndexError
 
 
 def test_constructor_rejects_bad_arguments():
@@ -63,6 +72,11 @@ def test_constructor_rejects_bad_arguments():
         Network([784])
     with pytest.raises(ValueError, match="backend"):
         Network([2, 1], backend="gpu")
+    with pytest.raises(ValueError, match=r"sizes\[1\] must be a whole number, got 2.7"):
+        Network([784, 2.7, 10])  # was silently int(2.7) == 2 neurons
+    with pytest.raises(ValueError, match=r"sizes\[2\] must be at least 1"):
+        Network([784, 30, 0])
+    assert Network([4.0, 3, 2]).sizes == [4, 3, 2]
 
 
 def test_same_seeds_give_the_same_run(rng):
@@ -99,9 +113,9 @@ def test_sgd_explains_wrong_shapes():
     net = Network([784, 30, 10], seed=0)
     with pytest.raises(ValueError, match=r"training_data: images must have shape"):
         net.SGD((np.zeros((5, 28, 28)), np.zeros(5, dtype=int)), 1, 1, 1.0)
-    with pytest.raises(ValueError, match="labels must be integers"):
+    with pytest.raises(TypeError, match="labels must be integers"):
         net.SGD((np.zeros((5, 784)), np.zeros(5)), 1, 1, 1.0)
-    with pytest.raises(ValueError, match="pair"):
+    with pytest.raises(TypeError, match="pair"):
         net.SGD([1, 2, 3], 1, 1, 1.0)
     with pytest.raises(ValueError, match="mini_batch_size"):
         net.SGD((np.zeros((5, 784)), np.zeros(5, dtype=int)), 1, 0, 1.0)
@@ -110,8 +124,45 @@ def test_sgd_explains_wrong_shapes():
 def test_divergence_is_reported_with_advice():
     weights = [np.ones((2, 2)), np.array([[np.inf, 0.0]])]
     with pytest.raises(TrainingDivergedError, match="eta=3.0 is probably too large"):
-        check_finite(weights, [np.zeros((2, 1)), np.zeros((1, 1))], 4, 3.0)
-    check_finite(weights[:1], [np.zeros((2, 1))], 4, 3.0)  # finite: no error
+        check_diverged(weights + [np.zeros((2, 1)), np.zeros((1, 1))], 4, 3.0)
+    check_diverged(weights[:1] + [np.zeros((2, 1))], 4, 3.0)  # finite: no error
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_runaway_weights_stop_training_with_advice(rng, backend):
+    # eta = 1e300 once trained to weights near 1e298 and chance accuracy, silently
+    images, labels = rng.random((20, 4)), rng.integers(0, 3, 20)
+    net = Network([4, 5, 3], seed=0, backend=backend)
+    with pytest.raises(TrainingDivergedError, match=r"epoch 0.*eta=1e\+300"):
+        net.SGD((images, labels), 2, 5, 1e300)
+    # A caller who silences overflow on purpose may watch finite weights grow.
+    net = Network([4, 5, 3], seed=0, backend=backend)
+    with np.errstate(over="ignore"):
+        net.SGD((images, labels), 1, 5, 1e300)
+    assert np.abs(net.weights[0]).max() > 1e290
+
+
+def test_the_divergence_limit_sits_between_working_and_runaway_weights():
+    # Measured: the book's runs reach at most 1.24e5 (training.MAX_PARAMETER).
+    working = [np.full((2, 2), 1.24e5), np.full((2, 1), -1.24e5)]
+    check_diverged(working, 0, 100.0)
+    runaway = [np.zeros((2, 2)), np.full((2, 1), -2 * MAX_PARAMETER)]
+    with pytest.raises(TrainingDivergedError, match=r"reached 2e\+08"):
+        check_diverged(runaway, 0, 100.0)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("NNDL_MNIST_DIR"), reason="needs NNDL_MNIST_DIR")
+def test_chapter_1_large_eta_run_stays_below_the_divergence_limit():
+    # The book's deliberately bad eta = 100 (chap1): its sigmoids saturate at
+    # once, and its weights stay near 10, far below the limit.
+    from nndl_core.data import load_mnist
+
+    training = load_mnist().training
+    net = Network([784, 30, 10], seed=0, backend="numba")
+    net.SGD((training.images[:5_000], training.labels[:5_000]), 3, 10, 100.0, seed=0)
+    largest = max(np.abs(p).max() for p in net.weights + net.biases)
+    assert 1.0 < largest < MAX_PARAMETER / 1e6
 
 
 def test_sgd_rejects_a_nonsense_learning_rate():
@@ -198,3 +249,39 @@ def test_the_history_says_how_many_threads_trained(rng, threads):
 def test_threads_must_be_positive():
     with pytest.raises(ValueError, match="threads must be at least 1"):
         Network([2, 2], threads=0)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("bad", [-1, 3])
+def test_labels_outside_the_classes_are_refused_on_both_backends(rng, backend, bad):
+    # NumPy once trained -1 as the last class and raised IndexError on 3.
+    images, labels = rng.random((20, 4)), rng.integers(0, 3, 20)
+    labels[7] = bad
+    net = Network([4, 5, 3], seed=0, backend=backend)
+    before = [w.copy() for w in net.weights]
+    message = f"training_data: labels must be integers 0..2; got {bad} at index 7"
+    with pytest.raises(ValueError, match=message):
+        net.SGD((images, labels), 1, 5, 1.0)
+    for expected, actual in zip(before, net.weights):
+        assert_allclose(actual, expected, rtol=0)  # refused before any step
+    with pytest.raises(ValueError, match=f"test_data: labels .* got {bad} at index 7"):
+        net.SGD((images, labels % 3), 1, 5, 1.0, test_data=(images, labels))
+    with pytest.raises(ValueError, match=f"got {bad} at index 7"):
+        net.evaluate((images, labels))  # once counted -1 as a wrong 9
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_an_empty_training_set_is_refused_on_both_backends(backend):
+    # NumPy once trained nothing silently; numba divided by zero.
+    net = Network([4, 5, 3], seed=0, backend=backend)
+    with pytest.raises(ValueError, match="training_data is empty"):
+        net.SGD((np.zeros((0, 4)), np.zeros(0, dtype=int)), 1, 5, 1.0)
+
+
+def test_sgd_rejects_fractional_counts():
+    net = Network([3, 2], seed=0)
+    data = (np.zeros((4, 3)), np.zeros(4, dtype=int))
+    with pytest.raises(ValueError, match="mini_batch_size must be a whole number"):
+        net.SGD(data, 1, 2.5, 1.0)
+    with pytest.raises(ValueError, match="epochs must be a whole number"):
+        net.SGD(data, 1.5, 2, 1.0)

@@ -8,7 +8,7 @@ from nndl_core.costs import CrossEntropyCost, LogLikelihoodCost
 from nndl_core.network import Network
 from nndl_core.schedules import HalvingSchedule, no_improvement
 from nndl_core.trainer import MONITORS, train
-from nndl_core.training import History
+from nndl_core.training import History, TrainingDivergedError
 
 
 def _data(n=60, seed=0):
@@ -101,6 +101,44 @@ def test_early_stopping_and_schedule():
 def test_needs_evaluation_data():
     with pytest.raises(ValueError, match="evaluation_data"):
         train(_net(), _data(), 1, 10, 0.5, early_stopping=3)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_refuses_bad_data_before_training(backend):
+    x, y = _data()
+    net = _net(backend=backend)
+    before = net.weights[0].copy()
+    bad = y.copy()
+    bad[9] = -1  # once trained as the last class, silently
+    with pytest.raises(ValueError, match="training_data: .* got -1 at index 9"):
+        train(net, (x, bad), 1, 10, 0.5, monitor=())
+    with pytest.raises(ValueError, match="evaluation_data: .* got -1 at index 9"):
+        train(net, (x, y), 1, 10, 0.5, evaluation_data=(x, bad))
+    with pytest.raises(ValueError, match="training_data is empty"):
+        train(net, (x[:0], y[:0]), 1, 10, 0.5, monitor=())  # numba: ZeroDivisionError
+    assert_allclose(net.weights[0], before, rtol=0)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"eta": np.inf}, "eta must be a positive, finite number"),
+        ({"eta": -0.5}, "eta must be a positive, finite number"),
+        ({"lmbda": np.nan}, "lmbda must be a finite number"),
+        ({"mini_batch_size": 0}, "mini_batch_size must be at least 1"),
+        ({"mu": 1.0}, "mu=1.0"),
+        ({"dropout": -0.1}, "dropout=-0.1"),
+    ],
+)
+def test_refuses_bad_hyper_parameters(change, message):
+    arguments = {"epochs": 1, "mini_batch_size": 10, "eta": 0.5} | change
+    with pytest.raises(ValueError, match=message):
+        train(_net(), _data(), monitor=(), **arguments)
+
+
+def test_runaway_weights_stop_training():
+    with pytest.raises(TrainingDivergedError, match=r"reached .*eta=1e\+300"):
+        train(_net(), _data(), 1, 60, 1e300, monitor=())
 
 
 # --- the numba backend trains as the NumPy one does ------------------------------
