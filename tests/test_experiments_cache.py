@@ -74,8 +74,8 @@ def test_a_record_carries_the_digest_of_its_contents(record_path):
         pytest.param(lambda p: p.write_bytes(p.read_bytes()[:-40]), id="truncated"),
         pytest.param(lambda p: p.write_text("[1, 2]"), id="a list"),
         pytest.param(
-            lambda p: _edit(p, lambda d: d.pop(_cache.DIGEST_FIELD)),
-            id="no digest (older code)",
+            lambda p: _edit(p, lambda d: [d.pop(_cache.DIGEST_FIELD), d.pop("seed")]),
+            id="no digest, a field missing",
         ),
         pytest.param(lambda p: p.write_bytes(b"\xff\xfe\x00"), id="not UTF-8"),
         pytest.param(lambda p: p.write_text("[" * 100_000), id="too deep"),
@@ -90,6 +90,17 @@ def test_a_bad_record_is_logged_set_aside_and_run_again(record_path, damage, cap
     assert len(_aside(record_path)) == 1
     assert "bad cached result" in caplog.text and record_path.name in caplog.text
     assert experiments.load_or_run(NAME, "ci").cached  # the new record is good
+
+
+def test_a_sound_record_written_before_digests_is_adopted(record_path, caplog):
+    _edit(record_path, lambda d: d.pop(_cache.DIGEST_FIELD))
+    with caplog.at_level(logging.INFO, logger=_cache.__name__):
+        result = experiments.load_or_run(NAME, "ci")
+    assert result.cached and CALLS == [] and result.value == {"accuracy": 0.51}
+    assert _cache.DIGEST_FIELD in json.loads(record_path.read_text())
+    assert "predates digests" in caplog.text and _aside(record_path) == []
+    _edit(record_path, lambda d: d["value"].update(accuracy=0.99))  # now detected
+    assert experiments.cached(NAME, "ci") is None
 
 
 def _with_digest(record):

@@ -6,10 +6,15 @@ The cache trusts none of its files. Each record is written in one step
 (:func:`~nndl_core.atomic.write_text_atomic`) and carries the SHA-256 of its
 canonical JSON. A reader checks that digest, the record's fields and their
 types, and that the record's contents give its file name (its key). A file
-that fails any check (unreadable, truncated, hand-edited, the wrong shape, or
-written before records carried a digest) is a *bad record*: it is reported on
-this module's logger, renamed ``<key>.json.bad-<UTC time>`` (kept, never
-deleted) and treated as absent, so ``load_or_run`` computes it again.
+that fails any check (unreadable, truncated, hand-edited, the wrong shape) is
+a *bad record*: it is reported on this module's logger, renamed
+``<key>.json.bad-<UTC time>`` (kept, never deleted) and treated as absent, so
+``load_or_run`` computes it again.
+
+A record written before records carried a digest, and which passes every
+other check, is adopted: its digest is added on first read (and logged), so
+hours-long runs made by earlier versions stay cached. An edit made to such a
+file *before* it was adopted cannot be detected; any edit after it is.
 
 Used by every page through :func:`nndl_core.experiments.load_or_run`.
 """
@@ -275,9 +280,7 @@ def _checked(path, name, key):
     except (OSError, UnicodeDecodeError, RecursionError, ValueError) as err:
         raise _BadRecordError(f"unreadable ({type(err).__name__}: {err})") from None
     digest = record.pop(DIGEST_FIELD, None) if isinstance(record, dict) else None
-    if digest is None:
-        raise _BadRecordError("no digest: truncated, or written by older code")
-    if digest != _digest(record):
+    if digest is not None and digest != _digest(record):
         raise _BadRecordError("contents do not match the digest (edited or damaged)")
     error = _schema_error(record)
     if error is not None:
@@ -285,7 +288,23 @@ def _checked(path, name, key):
     fields = ("name", "params", "profile", "seed", "code_hash")
     if record["name"] != name or cache_key(*(record[f] for f in fields)) != key:
         raise _BadRecordError("its contents belong to another key")
+    if digest is None:
+        _adopt(path, record)
     return record
+
+
+def _record_text(record):
+    """The file contents of ``record``: its fields and their digest."""
+    return json.dumps({**record, DIGEST_FIELD: _digest(record)}, indent=1)
+
+
+def _adopt(path, record):
+    """Add the digest to a sound ``record`` written before records had one."""
+    try:
+        write_text_atomic(path, _record_text(record))
+    except OSError:  # a read-only cache: trusted as read, adopted another time
+        return
+    logger.info("cached result %s predates digests; its digest was added", path)
 
 
 def _set_aside(path, why):
@@ -350,7 +369,6 @@ def write_result(name, key, record, root=None):
     error = _schema_error(record)
     if error is not None:
         raise ValueError(f"cannot cache a result record of this shape: {error}")
-    text = json.dumps({**record, DIGEST_FIELD: _digest(record)}, indent=1)
     path = _path(name, key, root or results_dir())
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_text_atomic(path, text)
+    return write_text_atomic(path, _record_text(record))
