@@ -16,7 +16,6 @@ works offline and in CI; it goes through the same reader as the full files.
 """
 
 import functools
-import gzip
 import hashlib
 import json
 import operator
@@ -74,6 +73,8 @@ _FIX = (
 _SUBSET_FIX = "the copy shipped with nndl-core is damaged; reinstall nndl-core"
 _SUBSET_DIR = Path(__file__).with_name("_data")
 _IMAGE_MAGIC, _LABEL_MAGIC = 2051, 2049
+_GZIP_WBITS = 16 + zlib.MAX_WBITS  # zlib's way of asking for a gzip header
+_CHUNK_BYTES = 1 << 16
 _ROWS = _COLUMNS = 28
 
 
@@ -355,6 +356,11 @@ def find_mnist_dir(path=None):
         directory, why = Path(os.environ[ENV_VAR]).expanduser(), f"${ENV_VAR}"
     else:
         directory, why = _user_cache_dir(), "the default cache folder"
+    if directory.is_file():
+        raise MnistNotFoundError(
+            f"MNIST folder {directory} ({why}) is a file, not a folder. To fix: "
+            f"give the folder that holds the four files (such as {directory.parent})"
+        )
     if not directory.is_dir():
         raise MnistNotFoundError(
             f"MNIST folder {directory} ({why}) does not exist. To fix: {_FIX}"
@@ -393,7 +399,7 @@ def verify_mnist(path=None, *, subset=False):
     report = {}
     for entry in spec.entries:
         file = _locate(directory, entry.name, spec.fix)
-        _idx_array(_read_bytes(file, spec.fix), entry, file, spec.fix)
+        _idx_array(_read_bytes(file, entry, spec.fix), entry, file, spec.fix)
         report[file.name] = "ok"
     return report
 
@@ -461,8 +467,8 @@ def _split(train, test, n_validation):
 
 def _read_pair(image_file, label_file, image_entry, label_entry, fix):
     """Read an images file and its labels file into a read-only Dataset."""
-    image_bytes = _read_bytes(image_file, fix)
-    label_bytes = _read_bytes(label_file, fix)
+    image_bytes = _read_bytes(image_file, image_entry, fix)
+    label_bytes = _read_bytes(label_file, label_entry, fix)
     n_images = _idx_count(image_bytes, image_entry, image_file, fix)
     n_labels = _idx_count(label_bytes, label_entry, label_file, fix)
     if n_images != n_labels:
@@ -477,21 +483,56 @@ def _read_pair(image_file, label_file, image_entry, label_entry, fix):
     return Dataset(images, labels)
 
 
-def _read_bytes(file, fix):
-    """The decompressed bytes of ``file`` (gzipped when its name ends in .gz)."""
-    data = file.read_bytes()
-    return _gunzip(data, file, fix) if file.suffix == ".gz" else data
+def _read_bytes(file, entry, fix):
+    """The decompressed bytes of ``file`` (gzipped when its name ends in .gz).
+
+    Never holds more than ``entry``'s expected size (:func:`_idx_bytes`) plus
+    one read: a longer file, or a small gzip file that expands to gigabytes,
+    is reported as too long, not read into memory.
+    """
+    limit = _idx_bytes(entry)
+    if file.suffix != ".gz":
+        size = file.stat().st_size
+        if size > limit:
+            raise _corrupt(file, f"too long: {size} bytes, expected {limit}", fix)
+        return file.read_bytes()
+    with file.open("rb") as handle:
+        chunks = iter(functools.partial(handle.read, _CHUNK_BYTES), b"")
+        return _gunzip(chunks, limit, file, fix)
 
 
-def _gunzip(blob, source, fix):
-    """Decompress gzip bytes; damage raises MnistCorruptError, not EOFError."""
+def _gunzip(chunks, limit, source, fix):
+    """Decompress a gzip stream given as byte chunks, keeping at most ``limit``.
+
+    Damage raises MnistCorruptError, never EOFError or zlib.error, and so
+    does a stream that expands beyond ``limit`` bytes: decompression stops
+    there. Concatenated gzip members are read one after the other, as
+    :func:`gzip.decompress` does.
+    """
+    too_long = f"too long: decompresses to more than the {limit} bytes expected"
+    out = bytearray()
+    member = zlib.decompressobj(wbits=_GZIP_WBITS)
     try:
-        return gzip.decompress(blob)
-    except EOFError:
-        problem = "truncated gzip stream (the file ends early)"
-    except (OSError, zlib.error) as error:  # BadGzipFile, CRC or length mismatch
-        problem = f"damaged gzip stream ({error})"
-    raise _corrupt(source, problem, fix)
+        for chunk in chunks:
+            while chunk:
+                if member.eof:  # the previous member ended; another begins
+                    member = zlib.decompressobj(wbits=_GZIP_WBITS)
+                # One byte past the limit is enough to know the file is too long.
+                out += member.decompress(chunk, limit + 1 - len(out))
+                if len(out) > limit:
+                    raise _corrupt(source, too_long, fix)
+                chunk = member.unused_data if member.eof else member.unconsumed_tail
+    except zlib.error as error:  # not gzip, a bad block, a CRC or length mismatch
+        raise _corrupt(source, f"damaged gzip stream ({error})", fix) from None
+    if not member.eof:
+        raise _corrupt(source, "truncated gzip stream (the file ends early)", fix)
+    return bytes(out)
+
+
+def _idx_bytes(entry):
+    """The exact size in bytes of ``entry``'s decompressed IDX file."""
+    _, header, item_bytes, _ = _idx_layout(entry.name)
+    return header + entry.n_items * item_bytes
 
 
 def _idx_layout(name):
@@ -528,7 +569,7 @@ def _idx_array(data, entry, source, fix):
     count = _idx_count(data, entry, source, fix)
     if count != entry.n_items:
         raise _corrupt(source, f"holds {count} {noun}, expected {entry.n_items}", fix)
-    expected_bytes = header + count * item_bytes
+    expected_bytes = _idx_bytes(entry)
     if len(data) != expected_bytes:
         state = "truncated" if len(data) < expected_bytes else "too long"
         problem = f"{state}: {len(data)} bytes, expected {expected_bytes}"

@@ -1,34 +1,44 @@
 """Explicit, verified, atomic download of MNIST for readers with internet.
 
-Never called implicitly: :mod:`nndl_core.data` only reads files that are
-already on disk, and nothing here runs unless you call :func:`fetch_mnist`
-(the CLI's ``nndl fetch-data``). Each file is checked exactly as
-:mod:`nndl_core.data` checks it when reading (gzip integrity, IDX header,
-length, SHA-256 of the decompressed bytes) before it is moved into place, so
-the reader never sees a half-written or wrong file. The checksum table, the
-cache folder and those checks live in :mod:`nndl_core.data` and are imported
-from there, so the two modules cannot drift apart.
+Nothing here runs unless asked: :mod:`nndl_core.data` only reads files that
+are already on disk. :func:`fetch_mnist` (the CLI's ``nndl fetch-data``)
+downloads, and :func:`ensure_mnist` (what the site build calls before any
+page runs) downloads only when the files are missing. Each file is held in
+memory, checked exactly as :mod:`nndl_core.data` checks it when reading (gzip
+integrity, IDX header, length, SHA-256 of the decompressed bytes) and only
+then written with ``nndl_core.atomic.write_bytes_atomic``, so the reader
+never sees a half-written or wrong file, and a download interrupted in any
+way (Ctrl-C, a kill, a crash) leaves nothing on disk. Every download is
+capped in size (the file's decompressed size, plus 1/256 of it and 64 KiB
+for gzip's framing), whether or not the server says how long the file is.
+The checksum table, the cache folder and the checks live in
+:mod:`nndl_core.data` and are imported from there, so the two modules cannot
+drift apart.
 """
 
 import http.client
 import os
-import tempfile
 import urllib.request
 from pathlib import Path
 
+from .atomic import write_bytes_atomic
 from .data import (
+    _FIX,
     ENV_VAR,
     MNIST_FILES,
     MnistCorruptError,
+    _corrupt,
     _Entry,
     _find_file,
     _gunzip,
     _idx_array,
+    _idx_bytes,
     _read_bytes,
     _user_cache_dir,
+    find_mnist_dir,
 )
 
-__all__ = ["MNIST_MIRRORS", "MnistDownloadError", "fetch_mnist"]
+__all__ = ["MNIST_MIRRORS", "MnistDownloadError", "ensure_mnist", "fetch_mnist"]
 
 #: Base URLs tried in order by :func:`fetch_mnist`; each serves ``<name>.gz``.
 MNIST_MIRRORS = (
@@ -37,10 +47,21 @@ MNIST_MIRRORS = (
 )
 
 _CHUNK_BYTES = 1 << 16
+_GZIP_MIN_BYTES = 18  # a 10-byte header and an 8-byte trailer
 
 
 class MnistDownloadError(OSError):
-    """:func:`fetch_mnist` could not get a file from any mirror."""
+    """:func:`fetch_mnist` could not get a file from any mirror.
+
+    Attributes
+    ----------
+    failures : tuple of str
+        One ``"url: reason"`` per mirror tried, in order.
+    """
+
+    def __init__(self, message, failures=()):
+        super().__init__(message)
+        self.failures = tuple(failures)
 
 
 def fetch_mnist(
@@ -49,10 +70,13 @@ def fetch_mnist(
     """Download the MNIST files that are missing or invalid (needs internet).
 
     Never called implicitly. Each file is tried on each mirror in turn,
-    written to a temporary file in ``dest``, checked (gzip integrity, IDX
-    header, SHA-256 of the decompressed bytes) and only then moved into place
-    with :func:`os.replace`, so an interrupted or bad download leaves nothing
-    behind. Files already present and valid are not downloaded again.
+    read into memory (at most its decompressed size plus 1/256 of it and
+    64 KiB: a gzip file is never much bigger than what it holds), checked
+    (gzip integrity, IDX header, SHA-256 of the decompressed bytes) and only
+    then written with ``nndl_core.atomic.write_bytes_atomic``, so an
+    interrupted or bad download leaves nothing behind. Temporary files that
+    a killed process left in ``dest`` are removed first. Files already
+    present and valid are not downloaded again.
 
     Parameters
     ----------
@@ -78,7 +102,8 @@ def fetch_mnist(
     Raises
     ------
     MnistDownloadError
-        When every mirror fails for some file; the message lists each failure.
+        When every mirror fails for some file (the message lists each
+        failure), or when ``dest`` is a file rather than a folder.
 
     Examples
     --------
@@ -88,13 +113,104 @@ def fetch_mnist(
     (50000, 784)
     """
     directory = _user_cache_dir() if dest is None else Path(dest).expanduser()
+    if directory.is_file():
+        raise MnistDownloadError(
+            f"cannot download MNIST into {directory}: it is a file, not a folder;"
+            " give a folder (it is created if needed)"
+        )
     directory.mkdir(parents=True, exist_ok=True)
     table = MNIST_FILES if files is None else files
+    _remove_stale_temporaries(directory, table)
     for name, (sha256, n_items) in table.items():
         entry = _Entry(name, sha256, n_items)
         if not _is_valid(directory, entry):
             _download(entry, directory, mirrors, timeout, progress)
     return directory
+
+
+def ensure_mnist(*, mirrors=MNIST_MIRRORS, timeout=30.0, progress=None):
+    """Return the folder MNIST is read from, downloading it first if missing.
+
+    What the site build calls before any page runs. When ``$NNDL_MNIST_DIR``
+    is set, the folder it names must hold the four files: nothing is
+    downloaded into a folder you chose, so a mistyped path is reported
+    rather than filled. Otherwise the per-user cache folder is used, and
+    :func:`fetch_mnist` downloads into it the files that are missing or not
+    of the expected size.
+
+    Files already present get a cheap check, not a full one: the size each
+    records (a few ``stat`` calls, and the last 4 bytes of each gzipped file,
+    where gzip stores the decompressed size), well under a millisecond. The
+    loader checks the SHA-256 whenever it reads them.
+
+    Parameters
+    ----------
+    mirrors, timeout, progress
+        As for :func:`fetch_mnist`.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder :func:`~nndl_core.data.load_mnist` will read.
+
+    Raises
+    ------
+    ~nndl_core.data.MnistNotFoundError, ~nndl_core.data.MnistCorruptError
+        ``$NNDL_MNIST_DIR`` lacks a file or holds one of the wrong size.
+    MnistDownloadError
+        A download was needed and failed (no internet, say).
+
+    Examples
+    --------
+    >>> folder = ensure_mnist()  # doctest: +SKIP
+    """
+    entries = [_Entry(name, *value) for name, value in MNIST_FILES.items()]
+    if os.environ.get(ENV_VAR):
+        directory = find_mnist_dir()
+        for entry in entries:
+            file = _find_file(directory, entry.name)
+            if not _has_expected_size(file, entry):
+                problem = f"not {_idx_bytes(entry)} bytes once decompressed"
+                raise _corrupt(file, problem, _FIX)
+        return directory
+    directory = _user_cache_dir()
+    files = [_find_file(directory, entry.name) for entry in entries]
+    if all(map(_has_expected_size, files, entries)):
+        return directory
+    return fetch_mnist(directory, mirrors=mirrors, timeout=timeout, progress=progress)
+
+
+def _has_expected_size(file, entry):
+    """True when ``file`` exists and records ``entry``'s decompressed size.
+
+    A gzip file's last 4 bytes hold its decompressed size (modulo 2**32,
+    little-endian), so this reads 4 bytes, never the whole file.
+    """
+    if file is None:
+        return False
+    if file.suffix != ".gz":
+        return file.stat().st_size == _idx_bytes(entry)
+    with file.open("rb") as handle:
+        if handle.seek(0, os.SEEK_END) < _GZIP_MIN_BYTES:
+            return False
+        handle.seek(-4, os.SEEK_END)
+        recorded = int.from_bytes(handle.read(4), "little")
+    return recorded == _idx_bytes(entry) % 2**32
+
+
+def _remove_stale_temporaries(directory, names):
+    """Delete the temporary files a killed download left in ``directory``.
+
+    A temporary file (``.NAME.gz.*.tmp`` from write_atomic, ``.part`` from
+    earlier versions of this module) lives only while a process writes it;
+    SIGKILL and SIGTERM skip the ``finally`` that removes it. Downloads are
+    held in memory, so this one's own temporary files exist for the moment
+    of writing only.
+    """
+    for name in names:
+        for suffix in (".tmp", ".part"):
+            for stale in directory.glob(f".{name}.gz.*{suffix}"):
+                stale.unlink(missing_ok=True)
 
 
 def _download(entry, directory, mirrors, timeout, progress):
@@ -107,46 +223,54 @@ def _download(entry, directory, mirrors, timeout, progress):
             _download_from(url, entry, target, timeout, progress)
             return
         except (OSError, ValueError, http.client.HTTPException) as error:
-            failures.append(f"  {url}: {error}")
+            failures.append(f"{url}: {error}")
+    tried = "".join(f"\n  {failure}" for failure in failures)
     raise MnistDownloadError(
         f"could not download {target.name} into {directory}; "
-        + ("tried:\n" + "\n".join(failures) if failures else "no mirrors given")
+        + (f"tried:{tried}" if failures else "no mirrors given")
         + "\nCheck the internet connection, or put the four MNIST files in a "
-        f"folder and set {ENV_VAR} to it, or use load_mnist(subset=True)."
+        f"folder and set {ENV_VAR} to it, or use load_mnist(subset=True).",
+        failures,
     )
 
 
 def _download_from(url, entry, target, timeout, progress):
-    """Download ``url`` to a temporary file, verify it, move it to ``target``."""
-    handle, name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".part", dir=target.parent
-    )
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            _copy_url(url, out, timeout, progress)
-        data = _gunzip(temporary.read_bytes(), url, "")
-        _idx_array(data, entry, url, "")
-        temporary.chmod(0o644)  # mkstemp makes 0o600
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
+    """Download ``url`` into memory, verify it, then write it to ``target``."""
+    blob = _read_url(url, _download_limit(entry), timeout, progress)
+    data = _gunzip((blob,), _idx_bytes(entry), url, "")
+    _idx_array(data, entry, url, "")
+    write_bytes_atomic(target, blob)
 
 
-def _copy_url(url, out, timeout, progress):
-    """Stream ``url`` into the open file ``out``, reporting progress."""
+def _download_limit(entry):
+    """The most bytes a download of ``entry`` may take.
+
+    Deflate's worst case adds about 5 bytes per 16 KiB block and gzip 18
+    bytes and a file name, so 1/256 plus 64 KiB is a generous bound.
+    """
+    size = _idx_bytes(entry)
+    return size + size // 256 + (1 << 16)
+
+
+def _read_url(url, limit, timeout, progress):
+    """The body of ``url``, at most ``limit`` bytes, reporting progress."""
     with urllib.request.urlopen(url, timeout=timeout) as response:
         length = response.headers.get("Content-Length")
         total = int(length) if length is not None else None
-        done = 0
-        while chunk := response.read(_CHUNK_BYTES):
-            out.write(chunk)
-            done += len(chunk)
+        if total is not None and total > limit:
+            raise ValueError(f"the server announces {total} bytes, over {limit}")
+        body = bytearray()
+        # Ask for one byte past the limit: enough to know the body is too long.
+        while chunk := response.read(min(_CHUNK_BYTES, limit + 1 - len(body))):
+            body += chunk
+            if len(body) > limit:
+                raise ValueError(f"the response is longer than {limit} bytes")
             if progress is not None:
-                progress(done, total)
-    if total is not None and done != total:
+                progress(len(body), total)
+    if total is not None and len(body) != total:
         # http.client returns a short body silently when the server hangs up.
-        raise ConnectionError(f"the response ended after {done} of {total} bytes")
+        raise ConnectionError(f"the response ended after {len(body)} of {total} bytes")
+    return bytes(body)
 
 
 def _is_valid(directory, entry):
@@ -155,7 +279,7 @@ def _is_valid(directory, entry):
     if file is None:
         return False
     try:
-        _idx_array(_read_bytes(file, ""), entry, file, "")
+        _idx_array(_read_bytes(file, entry, ""), entry, file, "")
     except MnistCorruptError:
         return False
     return True

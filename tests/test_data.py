@@ -1,8 +1,11 @@
 """Tests for nndl_core.data: MNIST loading, the shipped subset, bad input.
 
-Tests that need the full MNIST files find them through ``$NNDL_MNIST_DIR``,
-else ``../shared/data/mnist`` next to the repository, and are skipped when
-neither exists. Downloads are tested in ``test_download.py``.
+Tests that need the full MNIST files find them through ``$NNDL_MNIST_DIR``
+and are skipped when it is unset. Downloads are tested in
+``test_download.py``. The property tests at the end (Hypothesis) feed the
+readers random bytes and damaged copies of real files: every failure must be
+a MnistCorruptError, never an IndexError, struct.error, zlib.error, EOFError,
+OSError or MemoryError from deep inside.
 """
 
 import gzip
@@ -10,10 +13,16 @@ import json
 import os
 import shutil
 import struct
+import tempfile
+import tracemalloc
+import zlib
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nndl_core import data
 from nndl_core.data import (
@@ -33,9 +42,7 @@ from nndl_core.data import (
 
 pytestmark = pytest.mark.filterwarnings("error")
 
-FULL_DIR = Path(
-    os.environ.get(ENV_VAR) or Path(__file__).parents[2] / "shared/data/mnist"
-)
+FULL_DIR = Path(os.environ[ENV_VAR]) if os.environ.get(ENV_VAR) else None
 SUBSET_DIR = Path(data.__file__).with_name("_data")
 SUBSET_META = json.loads((SUBSET_DIR / "SUBSET.json").read_text(encoding="utf-8"))
 FIX_HINTS = ("nndl fetch-data", "NNDL_MNIST_DIR", "load_mnist(subset=True)")
@@ -56,12 +63,12 @@ def _isolated_search(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def full_dir():
-    """The full MNIST folder; skip when there is none and none was asked for."""
-    if FULL_DIR.is_dir():
-        return FULL_DIR
-    if os.environ.get(ENV_VAR):
+    """The full MNIST folder named by $NNDL_MNIST_DIR; skip when it is unset."""
+    if FULL_DIR is None:
+        pytest.skip(f"needs the full MNIST: set {ENV_VAR} to a folder holding it")
+    if not FULL_DIR.is_dir():
         pytest.fail(f"{ENV_VAR}={FULL_DIR} is not a folder")
-    pytest.skip(f"full MNIST not at {FULL_DIR}; set {ENV_VAR} to a folder holding it")
+    return FULL_DIR
 
 
 @pytest.fixture(scope="module")
@@ -389,7 +396,10 @@ def test_subset_copy_loads(subset_copy):
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
-        (lambda content: content + b"x", "too long: 509 bytes, expected 508"),
+        (
+            lambda content: content + b"x",
+            "too long: decompresses to more than the 508 bytes expected",
+        ),
         (lambda content: content[:-1], "truncated: 507 bytes, expected 508"),
         (lambda content: content[:8] + bytes([9]) + content[9:], "checksum mismatch"),
     ],
@@ -450,3 +460,205 @@ def test_default_cache_dir_missing(tmp_path):
     with pytest.raises(MnistNotFoundError) as error:
         find_mnist_dir()
     assert_message(error, str(tmp_path / "xdg-cache" / "nndl" / "mnist"), *FIX_HINTS)
+
+
+def test_a_file_given_as_the_folder(tmp_path, monkeypatch):
+    file = write_fake_dir(tmp_path / "mnist") / "train-images-idx3-ubyte"
+    with pytest.raises(MnistNotFoundError) as error:
+        load_mnist(file)
+    assert_message(error, str(file), "is a file, not a folder", str(file.parent))
+    monkeypatch.setenv(ENV_VAR, str(file))
+    with pytest.raises(MnistNotFoundError) as error:
+        find_mnist_dir()
+    assert_message(error, ENV_VAR, "is a file, not a folder", str(file.parent))
+
+
+# ---------------------------------------------------------------- bounded reads
+
+BOMB_BYTES = 64 << 20  # decompressed size of the gzip bombs below: 64 MiB
+
+
+def gzip_stream(prefix, n_zeros):
+    """gzip bytes of ``prefix`` + ``n_zeros`` zero bytes, built in 1 MiB pieces."""
+    compressor = zlib.compressobj(1, wbits=16 + zlib.MAX_WBITS)  # gzip framing
+    pieces = [compressor.compress(prefix)]
+    zeros = bytes(1 << 20)
+    for start in range(0, n_zeros, len(zeros)):
+        pieces.append(compressor.compress(zeros[: n_zeros - start]))
+    return b"".join([*pieces, compressor.flush()])
+
+
+def peak_memory(call):
+    """(exception raised by ``call()``, peak bytes Python allocated meanwhile)."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(MnistCorruptError) as error:
+            call()
+        return error, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("compressed", [True, False], ids=["gzip bomb", "raw"])
+def test_oversized_file_is_refused_without_reading_it(subset_copy, compressed):
+    header = struct.pack(">II", 2049, 500)  # valid labels header; 500 labels expected
+    (subset_copy / "t10k-labels-idx1-ubyte.gz").unlink()
+    if compressed:
+        file = subset_copy / "t10k-labels-idx1-ubyte.gz"
+        file.write_bytes(gzip_stream(header, BOMB_BYTES))  # ~64 KB on disk
+        problem = "too long: decompresses to more than the 508 bytes expected"
+    else:
+        file = subset_copy / "t10k-labels-idx1-ubyte"
+        with file.open("wb") as out:
+            out.write(header)
+            out.truncate(BOMB_BYTES)  # sparse: no 64 MiB written
+        problem = f"too long: {BOMB_BYTES} bytes, expected 508"
+    for load in (load_mnist, verify_mnist):
+        error, peak = peak_memory(lambda load=load: load(subset=True))
+        assert_message(error, file.name, problem)
+        assert peak < BOMB_BYTES // 4, f"{load.__name__} held {peak} bytes at its peak"
+
+
+def test_gzip_bomb_in_the_full_data(tmp_path):
+    header = struct.pack(">II", 2049, 60000)
+    bomb = gzip_stream(header, BOMB_BYTES)
+    write_fake_dir(tmp_path, train_labels_idx1_ubyte_gz=bomb)
+    error, peak = peak_memory(lambda: load_mnist(tmp_path))
+    assert_message(error, "train-labels-idx1-ubyte.gz", "more than the 60008 bytes")
+    assert peak < BOMB_BYTES // 4
+
+
+def test_concatenated_gzip_members_are_one_file(subset_copy):
+    file = subset_copy / "t10k-labels-idx1-ubyte.gz"
+    content = gzip.decompress(file.read_bytes())
+    file.write_bytes(gzip.compress(content[:100]) + gzip.compress(content[100:]))
+    assert verify_mnist(subset=True)[file.name] == "ok"
+
+
+# ---------------------------------------------------------------- properties
+
+SUBSET_NAMES = list(MNIST_FILES)
+SUBSET_RAW = {
+    name: gzip.decompress((SUBSET_DIR / f"{name}.gz").read_bytes())
+    for name in SUBSET_NAMES
+}
+PROPERTY_SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,  # the same examples on every run
+    database=None,  # nothing written to .hypothesis/
+    suppress_health_check=[HealthCheck.function_scoped_fixture],  # fixtures unused
+)
+
+
+DAMAGE = (
+    "random bytes",
+    "gzipped random bytes",
+    "truncated file",
+    "truncated gzip stream",
+    "gzipped truncated file",
+    "one byte changed",
+    "bytes appended",
+)
+
+
+def fast_gzip(content):
+    return gzip.compress(content, compresslevel=1)
+
+
+@st.composite
+def damaged_files(draw):
+    """(name, gzipped, content): one subset file, damaged in one of many ways.
+
+    Every variant differs from the original in its decompressed content, so
+    no load may succeed.
+    """
+    name = draw(st.sampled_from(SUBSET_NAMES))
+    raw = SUBSET_RAW[name]
+    kind = draw(st.sampled_from(DAMAGE))
+    gzipped = kind != "truncated file" and (
+        kind.startswith(("gzipped", "truncated")) or draw(st.booleans())
+    )
+    if kind.endswith("random bytes"):
+        content = draw(st.binary(max_size=2048))
+    elif kind == "truncated gzip stream":
+        stored = (SUBSET_DIR / f"{name}.gz").read_bytes()
+        return name, True, stored[: draw(st.integers(0, len(stored) - 1))]
+    elif kind.endswith("truncated file"):
+        content = raw[: draw(st.integers(0, len(raw) - 1))]
+    elif kind == "one byte changed":
+        content = bytearray(raw)
+        content[draw(st.integers(0, len(raw) - 1))] ^= draw(st.integers(1, 255))
+    else:
+        content = raw + draw(st.binary(min_size=1, max_size=64))
+    return name, gzipped, fast_gzip(bytes(content)) if gzipped else bytes(content)
+
+
+def subset_with(name, gzipped, content, folder):
+    """A copy of the subset in ``folder`` with ``name`` replaced by ``content``."""
+    shutil.copytree(SUBSET_DIR, folder, dirs_exist_ok=True)
+    (folder / f"{name}.gz").unlink()
+    file = folder / (f"{name}.gz" if gzipped else name)
+    file.write_bytes(content)
+    return file
+
+
+@PROPERTY_SETTINGS
+@given(damaged=damaged_files())
+def test_damaged_files_raise_only_mnist_corrupt_error(damaged):
+    with tempfile.TemporaryDirectory() as folder:
+        file = subset_with(*damaged, Path(folder))
+        with mock.patch.object(data, "_SUBSET_DIR", Path(folder)):
+            for load in (load_mnist, verify_mnist):
+                with pytest.raises(MnistCorruptError) as error:
+                    load(subset=True)
+                assert file.name in str(error.value) or "holds" in str(error.value)
+
+
+@PROPERTY_SETTINGS
+@given(
+    name=st.sampled_from(SUBSET_NAMES),
+    gzipped=st.booleans(),
+    content=st.binary(max_size=4096),
+)
+def test_random_bytes_in_the_full_data_raise_mnist_corrupt_error(
+    name, gzipped, content
+):
+    with tempfile.TemporaryDirectory() as folder:
+        key = name.replace("-", "_") + ("_gz" if gzipped else "")
+        write_fake_dir(Path(folder), **{key: content})
+        for load in (load_mnist, verify_mnist):
+            with pytest.raises(MnistCorruptError):
+                load(folder)
+
+
+@PROPERTY_SETTINGS
+@given(
+    contents=st.lists(st.binary(max_size=3000), min_size=1, max_size=3),
+    cuts=st.lists(st.integers(0, 20000), max_size=6),
+)
+def test_gunzip_in_any_chunks_equals_gzip_decompress(contents, cuts):
+    stream = b"".join(gzip.compress(content) for content in contents)
+    bounds = [0, *sorted(cut % (len(stream) + 1) for cut in cuts), len(stream)]
+    chunks = [stream[start:stop] for start, stop in zip(bounds, bounds[1:])]
+    expected = b"".join(contents)
+    assert data._gunzip(iter(chunks), len(expected), "s", "") == expected
+    if expected:
+        with pytest.raises(MnistCorruptError, match="too long"):
+            data._gunzip(iter(chunks), len(expected) - 1, "s", "")
+
+
+@PROPERTY_SETTINGS
+@given(blob=st.binary(max_size=4096), limit=st.integers(0, 10000))
+def test_gunzip_of_random_bytes_raises_mnist_corrupt_error(blob, limit):
+    try:
+        expected = gzip.decompress(blob) if blob else None  # b"" holds no stream
+    except (EOFError, OSError, zlib.error):
+        expected = None
+    if expected is None:
+        with pytest.raises(MnistCorruptError):
+            data._gunzip(iter([blob]), limit, "s", "")
+        return
+    # Random bytes that happen to be gzip: then it must agree with gzip.
+    if len(expected) <= limit:
+        assert data._gunzip(iter([blob]), limit, "s", "") == expected

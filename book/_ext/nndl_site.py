@@ -1,6 +1,7 @@
 """A small local Sphinx extension for the nndl site.
 
-It adds two reader features that the theme and extensions in use do not give:
+It adds two reader features that the theme and extensions in use do not
+give, and one step that lets a fresh machine build the site:
 
 * **Executed-notebook downloads.** MyST-NB writes each executed page as a
   notebook (``<build>/jupyter_execute/<page>.ipynb``), but sphinx-book-theme
@@ -14,6 +15,11 @@ It adds two reader features that the theme and extensions in use do not give:
   that links each sphinx-exercise box (number, kind, title, whether a
   solution is given), and a summary with the original book's counts beside
   ours.
+* **MNIST before any page runs.** When pages are about to be read (and so
+  executed), :func:`nndl_core.download.ensure_mnist` finds the data, or
+  downloads and verifies it into the per-user cache folder; without it the
+  build stops with one line saying what to set, instead of a traceback
+  inside the first page that loads MNIST.
 """
 
 import shutil
@@ -61,6 +67,56 @@ def add_notebook_download(app, pagename, templatename, context, doctree):
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
     context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+# ---------------------------------------------------------------- MNIST
+
+
+class MnistUnavailable(SystemExit):  # noqa: N818 (it is an exit, not an error)
+    """Stops the build with one line; Sphinx would wrap an error in a report."""
+
+
+class _DownloadProgress:
+    """Logs each downloaded file's progress in tenths (in MB without a length)."""
+
+    def __init__(self):
+        self.step = None
+
+    def __call__(self, done, total):
+        step = done * 10 // total if total else done >> 20
+        if step == self.step:
+            return
+        self.step = step
+        size = f" of {total / 1e6:.1f} MB" if total else " MB"
+        amount = f"{step * 10}%" if total else f"{done / 1e6:.1f}"
+        logger.info("MNIST download: %s%s", amount, size)
+
+
+def ensure_mnist_data(app, env, docnames):
+    """Find MNIST, or fetch it into the cache folder, before any page runs."""
+    if not docnames:
+        return  # no page will be read, so none will run
+    from nndl_core.data import ENV_VAR, MnistCorruptError, MnistNotFoundError
+    from nndl_core.download import MnistDownloadError, ensure_mnist
+
+    mirrors = app.config.nndl_mnist_mirrors
+    options = {} if mirrors is None else {"mirrors": tuple(mirrors)}
+    try:
+        folder = ensure_mnist(progress=_DownloadProgress(), **options)
+    except (MnistNotFoundError, MnistCorruptError) as error:
+        raise MnistUnavailable(
+            f"nndl: {error.args[0].partition(' To fix:')[0]} Point {ENV_VAR} at the "
+            "folder holding the four MNIST files, or unset it and build with "
+            "internet access to let the build download them."
+        ) from None
+    except MnistDownloadError as error:
+        why = error.failures[0] if error.failures else "no mirrors given"
+        raise MnistUnavailable(
+            f"nndl: MNIST is missing and could not be downloaded ({why}). Set "
+            f"{ENV_VAR} to a folder holding the four MNIST files, or build with "
+            "internet access."
+        ) from None
+    logger.info("MNIST: reading %s", folder)
 
 
 # ---------------------------------------------------------------- the exercise list
@@ -344,6 +400,9 @@ def resolve_exercise_lists(app, doctree, docname):
 
 
 def setup(app):
+    # None: nndl_core.download.MNIST_MIRRORS; tests serve the files locally.
+    app.add_config_value("nndl_mnist_mirrors", None, "", types=frozenset({list, tuple}))
+    app.connect("env-before-read-docs", ensure_mnist_data)
     app.add_node(exercise_list)
     app.add_directive("nndl-exercise-list", ExerciseListDirective)
     app.connect("env-purge-doc", _purge)
