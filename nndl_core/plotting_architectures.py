@@ -208,7 +208,7 @@ def _caption(layer, side, pooled):
         return f"input\n{side}×{side}\n{layer.maps} channels (RGB)"
     if layer.kind == "conv":
         text = f"{layer.name}\n{layer.maps} maps\n{layer.kernel}×{layer.kernel}"
-        text += f", stride {layer.stride}" if layer.stride > 1 else ""
+        text += f"\nstride {layer.stride}" if layer.stride > 1 else ""
         return text + (f"\npool → {pooled}×{pooled}" if layer.pool else "")
     if layer.kind == "fc":
         return f"{layer.name}\n{layer.maps:,}\nReLU\ndropout"
@@ -238,7 +238,7 @@ def _draw_column(ax, layer, x, side, input_side):
     single = layer.kind in ("input", "softmax")
     dense = layer.kind in ("fc", "softmax")
     ys = [0.0] if single else [0.95, -0.95]
-    width = 0.24 if dense else 0.55
+    width = 0.28 if dense else 0.72
     if layer.kind == "input":
         height = 1.6
     elif dense:
@@ -258,7 +258,7 @@ def _draw_column(ax, layer, x, side, input_side):
             continue
         ax.text(
             x, y, label, ha="center", va="center", rotation=rotation,
-            fontsize=7, color=INK, zorder=4,
+            fontsize=8, color=INK, zorder=4,
         )  # fmt: skip
     return ys, width, dense
 
@@ -299,7 +299,7 @@ def plot_ksh_architecture(layers=KSH_LAYERS, input_side=INPUT_SIDE):
     import matplotlib.pyplot as plt
 
     gap = 1.35  # column spacing
-    fig, ax = plt.subplots(figsize=(1.15 * len(layers) + 0.6, 3.9), facecolor="white")
+    fig, ax = plt.subplots(figsize=(0.95 * len(layers) + 0.1, 3.5), facecolor="white")
     previous = None  # where the previous column's arrows start
     for i, (layer, (side, pooled)) in enumerate(
         zip(layers, feature_map_sides(layers, input_side), strict=True)
@@ -308,16 +308,18 @@ def plot_ksh_architecture(layers=KSH_LAYERS, input_side=INPUT_SIDE):
         ys, width, dense = _draw_column(ax, layer, x, side, input_side)
         ax.text(
             x, -1.85, _caption(layer, side, pooled), ha="center", va="top",
-            fontsize=7, color=INK,
+            fontsize=7.5, color=INK,
         )  # fmt: skip
         if previous is not None:
             _connect(ax, previous, [(x - width / 2, y) for y in ys], layer.cross_gpu)
         depth = 0.0 if dense else 0.12  # the stacked sheets stick out to the right
         previous = [(x + width / 2 + depth, y) for y in ys]
     for y, name, colour in ((0.95, "GPU 1", SECOND), (-0.95, "GPU 2", ACCENT)):
-        ax.text(-0.45 * gap, y, name, ha="right", va="center", color=colour, fontsize=8)
+        ax.text(
+            -0.45 * gap, y, name, ha="right", va="center", color=colour, fontsize=8.5
+        )
     ax.set_xlim(-0.9 * gap, (len(layers) - 0.4) * gap)
-    ax.set_ylim(-2.95, 1.75)
+    ax.set_ylim(-3.05, 1.75)
     ax.set_aspect("equal")
     ax.set_axis_off()
     fig.tight_layout()

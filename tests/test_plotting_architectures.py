@@ -64,7 +64,7 @@ def test_ksh_diagram_draws_every_layer_and_the_gpu_crossings():
     # input -> 2 halves, 5 GPU-to-GPU steps of 2 arrows each, 2 halves -> output.
     assert gids.count("ksh-within") == 2 + 2 * 6 + 2
     texts = " ".join(t.get_text() for t in ax.texts)
-    for fact in ("11×11, stride 4", "55×55", "4,096", "2,048", "1,000", "pool → 6×6"):
+    for fact in ("11×11\nstride 4", "55×55", "4,096", "2,048", "1,000", "pool → 6×6"):
         assert fact in texts
     assert fig.get_facecolor()[:3] == (1.0, 1.0, 1.0)
     fig.canvas.draw()
