@@ -156,7 +156,8 @@ def ensure_mnist(*, mirrors=MNIST_MIRRORS, timeout=30.0, progress=None):
     Raises
     ------
     ~nndl_core.data.MnistNotFoundError, ~nndl_core.data.MnistCorruptError
-        ``$NNDL_MNIST_DIR`` lacks a file or holds one of the wrong size.
+        ``$NNDL_MNIST_DIR`` lacks a file, or holds one whose recorded size
+        is off and that then fails the full check.
     MnistDownloadError
         A download was needed and failed (no internet, say).
 
@@ -244,8 +245,9 @@ def _download_from(url, entry, target, timeout, progress):
 def _download_limit(entry):
     """The most bytes a download of ``entry`` may take.
 
-    Deflate's worst case adds about 5 bytes per 16 KiB block and gzip 18
-    bytes and a file name, so 1/256 plus 64 KiB is a generous bound.
+    At worst deflate stores data as it is, adding 5 bytes per block of up
+    to 64 KiB, and gzip adds 18 bytes and an optional file name, so 1/256
+    plus 64 KiB is a generous bound.
     """
     size = _idx_bytes(entry)
     return size + size // 256 + (1 << 16)
