@@ -94,8 +94,8 @@ class ConvHistory:
     def best(self):
         """``(epoch, validation, test)`` at the best validation accuracy.
 
-        Ties go to the later epoch, as network3's ``>=`` comparison does
-        (BOOK.md section 6 item 10); epochs count from 0.
+        Ties go to the later epoch, as the ``>=`` comparison in the book's
+        ``network3.py`` does; epochs count from 0.
 
         Examples
         --------
