@@ -21,7 +21,7 @@ import os
 import urllib.request
 from pathlib import Path
 
-from .atomic import write_bytes_atomic
+from .atomic import remove_stale_temporaries, write_bytes_atomic
 from .data import (
     _FIX,
     ENV_VAR,
@@ -208,9 +208,9 @@ def _remove_stale_temporaries(directory, names):
     of writing only.
     """
     for name in names:
-        for suffix in (".tmp", ".part"):
-            for stale in directory.glob(f".{name}.gz.*{suffix}"):
-                stale.unlink(missing_ok=True)
+        remove_stale_temporaries(directory / f"{name}.gz")
+        for stale in directory.glob(f".{name}.gz.*.part"):
+            stale.unlink(missing_ok=True)
 
 
 def _download(entry, directory, mirrors, timeout, progress):

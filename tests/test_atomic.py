@@ -4,7 +4,12 @@ import os
 
 import pytest
 
-from nndl_core.atomic import write_atomic, write_bytes_atomic, write_text_atomic
+from nndl_core.atomic import (
+    remove_stale_temporaries,
+    write_atomic,
+    write_bytes_atomic,
+    write_text_atomic,
+)
 
 
 def test_write_creates_and_replaces(tmp_path):
@@ -39,3 +44,13 @@ def test_missing_folder_raises_before_anything_is_written(tmp_path):
     with pytest.raises(FileNotFoundError):
         write_text_atomic(tmp_path / "no" / "f.txt", "x")
     assert os.listdir(tmp_path) == []
+
+
+def test_stale_temporaries_of_killed_writes_are_removed(tmp_path):
+    target = write_text_atomic(tmp_path / "f.txt", "kept")
+    (tmp_path / ".f.txt.abc123.tmp").write_text("left by a killed write")
+    (tmp_path / ".g.txt.abc123.tmp").write_text("another file's writer")
+    removed = remove_stale_temporaries(target)
+    assert [p.name for p in removed] == [".f.txt.abc123.tmp"]
+    assert sorted(os.listdir(tmp_path)) == [".g.txt.abc123.tmp", "f.txt"]
+    assert target.read_text() == "kept"
