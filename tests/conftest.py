@@ -5,14 +5,11 @@
 """
 
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def _seeds():
