@@ -17,6 +17,7 @@ __all__ = [
     "plot_neuron",
     "plot_polynomial_models",
     "plot_sigmoid_starts",
+    "plot_softmax_states",
 ]
 
 
@@ -359,5 +360,42 @@ def plot_more_data(sizes, accuracies, *, book=None):
             percent=True,
             ax=ax,
         )
+    fig.tight_layout()
+    return fig
+
+
+def plot_softmax_states(states):
+    """Bars of the softmax outputs for several settings of the weighted inputs.
+
+    Parameters
+    ----------
+    states : sequence of array_like
+        Each one vector of weighted inputs :math:`z^L_1, \\dots, z^L_m`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per state, titled with its ``z``, holding one bar per output
+        (height :math:`a^L_j`, the softmax of eq. (78) in the original) with
+        its value written above it.
+    """
+    import matplotlib.pyplot as plt
+
+    from .activations import softmax
+    from .plotting import INK
+
+    fig, axes = plt.subplots(
+        1, len(states), figsize=(2.5 * len(states), 2.4), sharey=True,
+        facecolor="white", squeeze=False,
+    )  # fmt: skip
+    for ax, z in zip(axes[0], states):
+        a = softmax(np.asarray(z, dtype=float))
+        positions = np.arange(1, len(a) + 1)
+        ax.bar(positions, a, color="#2563eb")
+        for j, value in zip(positions, a):
+            ax.text(j, value + 0.02, f"{value:.3f}", ha="center", fontsize=8, color=INK)
+        ax.set_title("z = " + ", ".join(f"{v:g}" for v in z), fontsize=8)
+        ax.set_ylim(0, 1.1)
+        ax.set_xticks(positions)
     fig.tight_layout()
     return fig

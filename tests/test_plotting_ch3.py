@@ -114,3 +114,14 @@ def test_more_data_same_curves_on_linear_and_log_axes():
     for ax in (linear, log):
         np.testing.assert_allclose(ax.lines[0].get_ydata(), [70, 88, 95])
         assert ax.lines[1].get_linestyle() == "--"  # the book's curve
+
+
+def test_softmax_states_bars_are_distributions():
+    states = [[2.5, -1.0, 3.2, 0.5], [5.0, -1.0, 3.2, 0.5]]
+    fig = plotting_ch3.plot_softmax_states(states)
+    assert len(fig.axes) == 2
+    for ax, z in zip(fig.axes, states):
+        heights = [bar.get_height() for bar in ax.patches]
+        assert len(heights) == 4 and sum(heights) == pytest.approx(1.0)
+        assert np.argmax(heights) == np.argmax(z)
+        assert len(ax.texts) == 4
