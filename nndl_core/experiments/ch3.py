@@ -1,7 +1,9 @@
 """Chapter 3's experiments: cross-entropy, overfitting, regularization and friends.
 
-The book's numbers and settings come from ../shared/BOOK.md §1, chapter 3
-(confidence H unless noted). Every run trains on the Numba kernels
+The book's numbers and settings come from the text of chapter 3 of the
+original (http://neuralnetworksanddeeplearning.com/chap3.html); a number that
+only the author's published result files hold says so where it is used. Every
+run trains on the Numba kernels
 (``nndl_core.kernels.dense_sgd``: sigmoid, tanh or ReLU neurons, every cost,
 L1/L2, dropout, momentum), which are tested equal to the NumPy reference.
 The book ran no MNIST experiment for softmax, L1, dropout, momentum or
@@ -42,7 +44,7 @@ def single_neuron(w, b, eta, steps=300, rule="quadratic"):
 
     ``rule`` picks the step: ``"quadratic"`` uses dC/dz = a σ'(z) (eqs.
     55-56), ``"cross_entropy"`` the true dC/dz = a - y = a (eqs. 61-62), and
-    ``"widget"`` the original animation's 1/(1 - a) (BOOK.md §6.22). Both w
+    ``"widget"`` the 1/(1 - a) of the original's animation script. Both w
     and b move by the same amount because the input is 1.
 
     Returns
@@ -342,8 +344,8 @@ register(
     RunParams(sizes=(784, 100, 10)),
     # 0.5 pp: the book's own two runs of the 30-hidden configuration differ
     # by 0.16 pp (95.49 vs 95.33 %), and a peak over 30 epochs moves by a few
-    # tenths of a point with the seed (BOOK.md §7.6 proposes 0.3 pp for one
-    # run); our generator draws other initial weights and shuffles than the
+    # tenths of a point with the seed (0.3 pp would cover one run with the
+    # book's own draws); our generator draws other initial weights and shuffles than the
     # book's, so we allow a little more.
     book=BookFigure(
         0.9682,
@@ -357,7 +359,13 @@ register(
     "ch3.l2_full30",
     "The same with lambda = 5.0",
     RunParams(lmbda=5.0, monitor=TWO_MONITORS),
-    book=BookFigure(0.9649, "96.49 % test (97.12 % training)", "test", SECTION, 0.005),
+    book=BookFigure(
+        0.9649,
+        "96.49 % test (training 97.12 %: the author's results file, not the text)",
+        "test",
+        SECTION,
+        0.005,
+    ),
 )
 L2_100 = RunParams(sizes=(784, 100, 10), lmbda=5.0, evaluate_on="validation")
 register(
@@ -374,7 +382,7 @@ register(
     "[784, 100, 10] cross-entropy, lambda = 5.0, eta = 0.1, 60 epochs",
     L2_100_60,
     # 0.5 pp, as for ch3.xent100: one run's peak over many epochs, with other
-    # random draws than the book's (BOOK.md §7.6 proposes 0.3 pp).
+    # random draws than the book's (0.3 pp would do for the book's draws).
     book=BookFigure(
         0.9804,
         '98.04 % ("breaks the 98 percent barrier")',
@@ -492,7 +500,8 @@ for eta, (first, last) in BOOK_ETA_COST.items():
             unit="",
         ),
     )
-# "Broad strategy" (BOOK.md §1 3b, ch3.hyper.*): network2 defaults (cross-
+# "Broad strategy" (the original's hyper-parameter section, ch3.hyper.*):
+# network2 defaults (cross-
 # entropy, N(0, 1/n_in) weights). The book printed the first epochs' counts;
 # we keep its transcripts to show them beside ours.
 HYPER_BAD = RunParams(
