@@ -1,16 +1,19 @@
 """Checks of what a trainer is given: layer sizes, hyper-parameters and data.
 
-Used in chap1 onwards, by every trainer (``Network.SGD`` on both backends,
-:func:`nndl_core.trainer.train`, ``Network3.SGD``) and by the methods that
-score a network (``Network.evaluate``, ``Network3.accuracy``). The checks
-run once, before any work starts, and are vectorised, so they cost one pass
-over the data per call and nothing per epoch. A value of the wrong kind
-raises ``TypeError``, a value out of range ``ValueError``; each message says
-what was wrong, where, and what to pass instead.
+Used in chap1 onwards, by every trainer
+(:meth:`~nndl_core.network.Network.SGD` on both backends,
+:func:`~nndl_core.trainer.train`, :meth:`~nndl_core.convnet.Network3.SGD`)
+and by the methods that score a network
+(:meth:`~nndl_core.network.Network.evaluate`,
+:meth:`~nndl_core.convnet.Network3.accuracy`). The checks run once, before
+any work starts, and are vectorised: one pass over the data per call,
+nothing per epoch. A value of the wrong kind raises ``TypeError``, a value
+out of range ``ValueError``; each message says what was wrong, where, and
+what to pass instead.
 
-The book's ``network.py`` checks nothing: a label of -1 indexes the last row
-of the one-hot matrix and trains silently as the digit 9, and ``int(2.7)``
-quietly builds a layer of 2 neurons. Here both are errors.
+Without them, a label of -1 indexes the last row of the one-hot matrix and
+trains silently as the last class (the digit 9), and ``int(2.7)`` quietly
+builds a layer of 2 neurons.
 """
 
 import numbers
@@ -179,8 +182,9 @@ def check_labels(labels, n_classes, name="labels"):
 
     The test is ``0 <= labels < n_classes`` on the whole array at once, the
     check the numba path's ``train_epoch`` makes. Without it the NumPy
-    paths fail in two ways: -1 silently picks the last class
-    (``one_hot``'s row -1), and ``n_classes`` raises a bare ``IndexError``.
+    paths fail in two ways: a label of -1 silently picks the last class
+    (``one_hot``'s row -1), and a label of ``n_classes`` raises a bare
+    ``IndexError``.
 
     Parameters
     ----------
