@@ -125,3 +125,28 @@ def test_softmax_states_bars_are_distributions():
         assert len(heights) == 4 and sum(heights) == pytest.approx(1.0)
         assert np.argmax(heights) == np.argmax(z)
         assert len(ax.texts) == 4
+
+
+def test_curves_dash_the_books_and_scale_percentages():
+    fig = plotting_ch3.plot_curves(
+        {"ours": ([1, 2, 3], [0.5, 0.6, 0.7]), "book: theirs": ([1, 3], [0.55, 0.75])},
+        xlabel="epoch",
+        ylabel="accuracy (%)",
+        percent=True,
+        logx=True,
+    )
+    (ax,) = fig.axes
+    ours, book = ax.lines
+    np.testing.assert_allclose(ours.get_ydata(), [50, 60, 70])
+    assert ours.get_linestyle() == "-" and book.get_linestyle() == "--"
+    assert ax.get_xscale() == "log"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["ours", "book: theirs"]
+
+
+def test_neuron_runs_plot_output_and_cost_per_step():
+    runs = {"a": {"output": [0.9, 0.5, 0.1], "cost": [0.4, 0.1, 0.0]}}
+    left, right = plotting_ch3.plot_neuron(runs, ["a"], title="t").axes
+    np.testing.assert_allclose(left.lines[0].get_ydata(), [0.9, 0.5, 0.1])
+    np.testing.assert_allclose(right.lines[0].get_ydata(), [0.4, 0.1, 0.0])
+    assert left.get_ylim() == (0, 1)
