@@ -30,6 +30,19 @@ FIGURES = {
     "ch3-fig-more-data": "logarithmic axis",
     "ch3-fig-expanded-five": "rotated by 15 degrees",
     "ch3-fig-more-data-svm": "SVM",
+    "ch3-fig-init-net": "one hidden neuron",
+    "ch3-fig-wide-gaussian": "flat bell curve",
+    "ch3-fig-narrow-gaussian": "narrow, tall bell curve",
+    "ch3-fig-init": "30-neuron network",
+    "ch3-fig-init100": "100-neuron network",
+    "ch3-fig-weight-decay": "pure-decay",
+    "ch3-fig-eta": "three learning rates",
+    "ch3-fig-overshoot": "zig-zag",
+    "ch3-fig-lambda": "one per value of lambda",
+    "ch3-fig-minibatch": "mini-batch size",
+    "ch3-fig-momentum": "spacing grows",
+    "ch3-fig-tanh": "S-shaped",
+    "ch3-fig-relu": "slope one",
 }
 
 # What the browser sees of one figure: its image, caption and drawn pixels.
