@@ -19,7 +19,13 @@ import numpy as np
 
 from .regularization import PENALTIES, penalty, sgd_step
 from .schedules import no_improvement
-from .training import History, check_diverged, minibatch_slices, one_hot
+from .training import (
+    MAX_PARAMETER,
+    History,
+    check_diverged,
+    minibatch_slices,
+    one_hot,
+)
 from .validation import check_dataset, check_sgd
 
 __all__ = ["MONITORS", "accuracy", "total_cost", "train"]
@@ -79,6 +85,7 @@ def train(
     schedule=None,
     seed=None,
     callback=None,
+    max_parameter=MAX_PARAMETER,
 ):
     """Train ``net`` by mini-batch SGD with chapter 3's options; return a History.
 
@@ -108,6 +115,11 @@ def train(
         Seeds the shuffles and the dropout masks.
     callback : callable, optional
         ``callback(epoch, history)`` after every epoch.
+    max_parameter : float, optional
+        Training stops with :class:`~nndl_core.training.TrainingDivergedError`
+        once a weight or bias is larger in magnitude
+        (:func:`~nndl_core.training.check_diverged`); ``np.inf`` stops only on
+        NaN or infinity.
 
     Returns
     -------
@@ -179,7 +191,7 @@ def train(
         )
         history.seconds.append(time.perf_counter() - start)
         history.eta.append(eta)
-        check_diverged(net.weights + net.biases, epoch, eta)
+        check_diverged(net.weights + net.biases, epoch, eta, max_parameter)
         _record(net, history, monitor, (images, labels), evaluation_data, options)
         if callback is not None:
             callback(epoch, history)

@@ -186,17 +186,13 @@ def minibatches(images, labels, mini_batch_size, rng, n_classes=10):
 MAX_PARAMETER = 1e8
 
 
-def check_diverged(parameters, epoch, eta):
+def check_diverged(parameters, epoch, eta, limit=MAX_PARAMETER):
     """Raise :class:`TrainingDivergedError` if training has run away.
 
     Called after every epoch by every trainer. Training has diverged when a
     weight or bias is NaN or infinite, or larger in magnitude than
     :data:`MAX_PARAMETER`: finite but absurd weights give chance accuracy
     without any other sign of trouble.
-
-    Under ``np.errstate(over="ignore")``, the way a caller says it wants to
-    watch values grow (chapter 3's deliberately diverging runs record every
-    epoch until the weights overflow), only NaN and infinity stop training.
 
     Parameters
     ----------
@@ -206,6 +202,10 @@ def check_diverged(parameters, epoch, eta):
         The epoch just trained (0-based), for the message.
     eta : float
         Its learning rate, for the message.
+    limit : float, optional
+        The largest magnitude tolerated. ``np.inf`` lets finite values grow
+        (chapter 3's deliberately diverging runs record every epoch until
+        the weights overflow), so that only NaN and infinity stop training.
 
     Examples
     --------
@@ -224,10 +224,10 @@ def check_diverged(parameters, epoch, eta):
             )
         if array.size:
             largest = max(largest, float(np.abs(array).max()))
-    if largest > MAX_PARAMETER and np.geterr()["over"] != "ignore":
+    if largest > limit:
         raise TrainingDivergedError(
             f"training diverged in epoch {epoch}: a weight or bias reached "
-            f"{largest:.3g}, beyond the limit of {MAX_PARAMETER:g} (the book's "
+            f"{largest:.3g}, beyond the limit of {limit:g} (the book's "
             f"runs stay below 2e5). {_advice(eta)}"
         )
 

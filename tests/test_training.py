@@ -35,3 +35,17 @@ def test_history_round_trips_and_ranks():
     assert h.best() == (1, 0.3)
     with pytest.raises(ValueError, match="no evaluation"):
         History().best()
+
+
+def test_train_may_let_finite_weights_grow_when_asked(rng):
+    from nndl_core.network import Network
+    from nndl_core.trainer import train
+    from nndl_core.training import TrainingDivergedError
+
+    images, labels = rng.random((20, 4)), rng.integers(0, 3, 20)
+    with np.errstate(over="ignore"), pytest.raises(TrainingDivergedError):
+        train(Network([4, 5, 3], seed=0), (images, labels), 1, 5, 1e300, monitor=())
+    net = Network([4, 5, 3], seed=0)
+    with np.errstate(over="ignore"):
+        train(net, (images, labels), 1, 5, 1e300, monitor=(), max_parameter=np.inf)
+    assert np.abs(net.weights[0]).max() > 1e290

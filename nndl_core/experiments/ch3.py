@@ -22,7 +22,7 @@ from ..expand import expand_with_shifts, rotate_images
 from ..network import Network
 from ..schedules import HalvingSchedule
 from ..trainer import train
-from ..training import History, TrainingDivergedError
+from ..training import MAX_PARAMETER, History, TrainingDivergedError
 from . import BookFigure, Profile, experiment
 from ._common import epoch_reporter, summary, take
 
@@ -219,6 +219,7 @@ def train_run(params, seed, progress=None):
                 else None,
                 seed=seed + 1_000,
                 callback=after_epoch,
+                max_parameter=np.inf if params.allow_divergence else MAX_PARAMETER,
             )
     except TrainingDivergedError as error:
         if not params.allow_divergence or "history" not in last:
