@@ -50,7 +50,8 @@ import numpy as np
 
 from .costs import COSTS
 from .network import Network
-from .training import as_dataset, one_hot
+from .training import one_hot
+from .validation import check_dataset
 
 __all__ = [
     "BACKENDS",
@@ -159,7 +160,8 @@ def run_dense_benchmark(
             f"{sorted(NETWORKS['ch1'])}; got {network!r} and {sorted(overrides)}"
         )
     preset = NETWORKS[network] | overrides
-    images, labels = as_dataset(training, preset["sizes"][0], "training")
+    sizes = preset["sizes"]
+    images, labels = check_dataset(training, sizes[0], sizes[-1], "training")
     unknown = set(backends) - set(BACKENDS)
     if unknown:
         raise ValueError(f"unknown backends {sorted(unknown)}; choose from {BACKENDS}")

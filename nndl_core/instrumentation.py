@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .activations import sigmoid, sigmoid_prime
-from .training import as_dataset, one_hot
+from .training import one_hot
+from .validation import check_dataset
 
 __all__ = [
     "SIGMOID_PRIME_MAX",
@@ -138,7 +139,7 @@ def dataset_gradient(net, data, batch_size=1000):
     nabla_b, nabla_w : lists of ndarray
         Shaped like ``net.biases`` and ``net.weights``, averaged over ``n``.
     """
-    images, labels = as_dataset(data, net.sizes[0], "data")
+    images, labels = check_dataset(data, net.sizes[0], net.sizes[-1], "data")
     n = len(labels)
     nabla_b = [np.zeros_like(b) for b in net.biases]
     nabla_w = [np.zeros_like(w) for w in net.weights]

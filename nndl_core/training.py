@@ -9,13 +9,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .validation import check_dataset
-
 __all__ = [
     "History",
     "TrainingDivergedError",
     "MAX_PARAMETER",
-    "as_dataset",
     "check_diverged",
     "minibatch_slices",
     "minibatches",
@@ -120,16 +117,6 @@ def one_hot(labels, n_classes=10):
     y = np.zeros((n_classes, len(labels)))
     y[labels, np.arange(len(labels))] = 1.0
     return y
-
-
-def as_dataset(data, n_inputs, name="data"):
-    """Check and return ``(images, labels)`` as float64 rows and int64 labels.
-
-    :func:`nndl_core.validation.check_dataset` without a number of classes
-    (labels need only be integers ``>= 0``); trainers call that function
-    itself, with the network's number of outputs.
-    """
-    return check_dataset(data, n_inputs, None, name)
 
 
 def minibatch_slices(n, mini_batch_size, rng):

@@ -176,3 +176,11 @@ def test_unstable_width_maximum():
     width = ins.unstable_width(w)
     assert w[np.argmax(width)] == pytest.approx(6.9, abs=0.05)
     assert width.max() == pytest.approx(0.45, abs=0.005)
+
+
+def test_dataset_gradient_checks_labels_against_the_outputs(rng):
+    # a label past the outputs once reached one_hot as a raw IndexError
+    net = Network([4, 3, 2], seed=0)
+    images = rng.random((5, 4))
+    with pytest.raises(ValueError, match=r"labels must be integers 0..1; got 2"):
+        ins.dataset_gradient(net, (images, np.array([0, 1, 2, 0, 1])))
