@@ -32,6 +32,7 @@ import sys
 import numpy as np
 
 from .layers import ACTIVATIONS, activation_prime_from_output
+from .validation import check_whole
 
 __all__ = [
     "ConvPoolLayer",
@@ -285,8 +286,8 @@ class ConvPoolLayer:
     def __init__(
         self, filter_shape, image_shape, pool=2, activation="sigmoid", init="n_out"
     ):
-        self.filter_shape = tuple(int(s) for s in filter_shape)
-        self.image_shape = tuple(int(s) for s in image_shape)
+        self.filter_shape = _whole_shape(filter_shape, 4, "filter_shape")
+        self.image_shape = _whole_shape(image_shape, 3, "image_shape")
         f, c, k, k2 = self.filter_shape
         if c != self.image_shape[0] or k != k2:
             raise ValueError(
@@ -297,8 +298,14 @@ class ConvPoolLayer:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}")
         if init not in ("n_out", "n_in"):
             raise ValueError(f"init must be 'n_out' or 'n_in', got {init!r}")
-        self.pool, self.activation, self.init = int(pool), activation, init
+        self.pool = check_whole(pool, "pool")
+        self.activation, self.init = activation, init
         h, w = self.image_shape[1] - k + 1, self.image_shape[2] - k + 1
+        if h < self.pool or w < self.pool:
+            raise ValueError(
+                f"{k}x{k} filters on {self.image_shape[1:]} images leave "
+                f"{h}x{w} maps, too small for {self.pool}x{self.pool} pooling"
+            )
         self.output_shape = (f, h // self.pool, w // self.pool)
         self.w = self.b = None
 
@@ -343,3 +350,10 @@ def _ops(backend):
 
         return conv
     raise ValueError(f"backend must be 'numpy' or 'numba', got {backend!r}")
+
+
+def _whole_shape(shape, length, name):
+    """``shape`` as a tuple of ``length`` whole numbers >= 1 (no silent int(2.7))."""
+    if np.ndim(shape) != 1 or len(shape) != length:
+        raise ValueError(f"{name} must hold {length} sizes, got {shape!r}")
+    return tuple(check_whole(s, f"{name}[{i}]") for i, s in enumerate(shape))

@@ -79,3 +79,21 @@ def test_conv_pool_layer_init_reproduces_network3():
 def test_conv_pool_layer_rejects_mismatched_shapes():
     with pytest.raises(ValueError, match="filter_shape"):
         conv.ConvPoolLayer((20, 3, 5, 5), (1, 28, 28))
+
+
+@pytest.mark.parametrize(
+    "filter_shape, image_shape, pool, message",
+    [
+        ((20, 1, 5.5, 5), (1, 28, 28), 2, r"filter_shape\[2\] must be a whole number"),
+        ((20, 1, 5, 5), (1, 28.5, 28), 2, r"image_shape\[1\] must be a whole number"),
+        ((20, 1, 5, 5), (1, 28, 28), 2.5, "pool must be a whole number"),
+        ((20, 1, 5), (1, 28, 28), 2, "filter_shape must hold 4 sizes"),
+        ((20, 1, 5, 5), (1, 5, 5), 2, "too small for 2x2 pooling"),
+    ],
+)
+def test_conv_pool_layer_refuses_fractional_and_impossible_shapes(
+    filter_shape, image_shape, pool, message
+):
+    # int() once turned 5.5 into 5 without a word
+    with pytest.raises(ValueError, match=message):
+        conv.ConvPoolLayer(filter_shape, image_shape, pool)
