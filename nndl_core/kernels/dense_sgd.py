@@ -21,6 +21,7 @@ mini-batch ``k``.
 import numpy as np
 from numba import njit
 
+from ..validation import check_labels
 from . import dense, dense_threads
 from ._options import NJIT_OPTIONS
 from .dense import (
@@ -121,8 +122,7 @@ def _check(net, labels, order, n_samples, mini_batch_size, lmbda, mu, dropout):
         len(order) and not 0 <= order.min() <= order.max() < n_samples
     ):
         raise ValueError(f"order must hold row indices in [0, {n_samples})")
-    if n_samples and not 0 <= labels.min() <= labels.max() < n_out:
-        raise ValueError(f"labels must be integers in [0, {n_out})")
+    check_labels(labels, n_out)
     if int(mini_batch_size) < 1:
         raise ValueError(f"mini_batch_size must be at least 1, got {mini_batch_size}")
     if lmbda < 0 or not 0 <= mu < 1 or not 0 <= dropout < 1:
