@@ -1,9 +1,10 @@
 """Chapter 6's experiments: the road from a shallow network to a 99.6 % ensemble.
 
-The book's numbers and settings come from ../shared/BOOK.md section 1
-(confidence H). Every number the book quotes is the test accuracy at the
-epoch of best validation accuracy, best of three runs; ours is one run per
-seed, scored the same way (ties go to the later epoch).
+The book's numbers and settings come from the original's chapter 6,
+section "Convolutional neural networks in practice". Every number the book
+quotes is the test accuracy at the epoch of best validation accuracy, best
+of three runs; ours is one run per seed, scored the same way (ties go to
+the later epoch).
 
 Profiles: ``full`` is the book's exact settings (network3's L2 scaling and
 initialisation included); ``default`` trains clearly labelled reduced
