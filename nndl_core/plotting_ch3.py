@@ -11,6 +11,7 @@ import numpy as np
 __all__ = [
     "draw_dropout",
     "draw_neuron",
+    "plot_cost_and_accuracy",
     "plot_curves",
     "plot_monitors",
     "plot_more_data",
@@ -18,6 +19,7 @@ __all__ = [
     "plot_polynomial_models",
     "plot_sigmoid_starts",
     "plot_softmax_states",
+    "plot_training_and_test_accuracy",
 ]
 
 
@@ -397,5 +399,80 @@ def plot_softmax_states(states):
         ax.set_title("z = " + ", ".join(f"{v:g}" for v in z), fontsize=8)
         ax.set_ylim(0, 1.1)
         ax.set_xticks(positions)
+    fig.tight_layout()
+    return fig
+
+
+def plot_cost_and_accuracy(histories):
+    """Training cost and test accuracy per epoch of several runs, side by side.
+
+    Parameters
+    ----------
+    histories : mapping of str to mapping
+        ``label -> history``; each history (a ``History`` as a dict) holds the
+        lists ``training_cost`` and ``evaluation_accuracy`` (a fraction).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two axes, training cost then test accuracy (%), each with one line
+        per run in the order given (x: epoch, counted from 0).
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), facecolor="white")
+    for label, history in histories.items():
+        epochs = range(len(history["evaluation_accuracy"]))
+        plot_curves(
+            {label: (epochs, history["training_cost"])},
+            xlabel="epoch",
+            ylabel="training cost",
+            ax=left,
+        )
+        plot_curves(
+            {label: (epochs, history["evaluation_accuracy"])},
+            xlabel="epoch",
+            ylabel="test accuracy (%)",
+            percent=True,
+            ax=right,
+        )
+    fig.tight_layout()
+    return fig
+
+
+def plot_training_and_test_accuracy(histories):
+    """Accuracy on the training and on the test images per epoch, one panel a run.
+
+    Parameters
+    ----------
+    histories : mapping of str to mapping
+        ``title -> history``; each history holds the lists
+        ``training_accuracy`` and ``evaluation_accuracy`` (fractions).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per run, titled, sharing the y axis, each with two lines:
+        training accuracy then test accuracy (%), against epoch counted from 1.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        1, len(histories), figsize=(5 * len(histories), 3.6), sharey=True,
+        facecolor="white", squeeze=False,
+    )  # fmt: skip
+    for ax, (title, history) in zip(axes[0], histories.items()):
+        epochs = range(1, len(history["evaluation_accuracy"]) + 1)
+        plot_curves(
+            {
+                "training images": (epochs, history["training_accuracy"]),
+                "test images": (epochs, history["evaluation_accuracy"]),
+            },
+            xlabel="epoch",
+            ylabel="accuracy (%)",
+            percent=True,
+            title=title,
+            ax=ax,
+        )
     fig.tight_layout()
     return fig

@@ -150,3 +150,29 @@ def test_neuron_runs_plot_output_and_cost_per_step():
     np.testing.assert_allclose(left.lines[0].get_ydata(), [0.9, 0.5, 0.1])
     np.testing.assert_allclose(right.lines[0].get_ydata(), [0.4, 0.1, 0.0])
     assert left.get_ylim() == (0, 1)
+
+
+def test_cost_and_accuracy_one_line_per_run_in_each_panel():
+    runs = {
+        "none": {"training_cost": [1.0, 0.5], "evaluation_accuracy": [0.7, 0.8]},
+        "L2": {"training_cost": [1.2, 0.7], "evaluation_accuracy": [0.72, 0.85]},
+    }
+    cost, accuracy = plotting_ch3.plot_cost_and_accuracy(runs).axes
+    assert len(cost.lines) == len(accuracy.lines) == 2
+    np.testing.assert_allclose(cost.lines[1].get_ydata(), [1.2, 0.7])
+    np.testing.assert_allclose(accuracy.lines[0].get_ydata(), [70, 80])
+    assert [t.get_text() for t in accuracy.get_legend().get_texts()] == ["none", "L2"]
+
+
+def test_training_and_test_accuracy_one_panel_per_run():
+    runs = {
+        "no regularization": {"training_accuracy": [0.9, 0.99],
+                              "evaluation_accuracy": [0.85, 0.9]},
+        "lambda = 5": {"training_accuracy": [0.9, 0.95],
+                       "evaluation_accuracy": [0.88, 0.93]},
+    }  # fmt: skip
+    fig = plotting_ch3.plot_training_and_test_accuracy(runs)
+    assert [ax.get_title() for ax in fig.axes] == list(runs)
+    training, test = fig.axes[1].lines
+    np.testing.assert_allclose(training.get_xydata(), [[1, 90], [2, 95]])
+    np.testing.assert_allclose(test.get_ydata(), [88, 93])
