@@ -259,8 +259,8 @@ class ConvPoolLayer:
         ``"sigmoid"``, ``"relu"``, ``"tanh"`` or ``"linear"``.
     init
         ``"n_out"`` reproduces network3, which draws the weights from
-        N(0, 1/n_out) with ``n_out = f * k * k / pool**2`` (BOOK.md
-        section 6 item 7); ``"n_in"`` is the fix, N(0, 1/(c * k * k)).
+        N(0, 1/n_out) with ``n_out = f * k * k / pool**2`` (chapter 3
+        argues for 1/n_in); ``"n_in"`` is the fix, N(0, 1/(c * k * k)).
 
     Notes
     -----

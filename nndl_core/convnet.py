@@ -18,7 +18,7 @@ network3's quirks, reproduced on purpose and switchable:
 * ``l2="network3"``: the L2 term is ``0.5 * lmbda * sum(w**2)`` divided by
   the number of mini-batches, so each step decays weights by
   ``eta * lmbda * m / n``; ``l2="network2"`` uses chapter 3's
-  ``eta * lmbda / n`` (BOOK.md section 6 item 6). All weights decay,
+  ``eta * lmbda / n``. All weights decay,
   including filters and the softmax layer; biases do not.
 * the training data are visited in the same order every epoch
   (``shuffle=False``), as network3 does (item 8).

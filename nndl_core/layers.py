@@ -216,9 +216,10 @@ class FullyConnectedLayer:
     p_drop
         probability that each *input* is dropped in training.
     init
-        ``"n_out"`` reproduces network3's N(0, 1/n_out) weights (a bug
-        the author acknowledged, BOOK.md section 6 item 7); ``"n_in"`` is
-        the fix, N(0, 1/n_in). Biases are N(0, 1) either way.
+        ``"n_out"`` reproduces network3's N(0, 1/n_out) weights (chapter 3
+        argues for 1/n_in; the book's chapter 6 notes the slip, added in
+        November 2016); ``"n_in"`` is the fix, N(0, 1/n_in). Biases are
+        N(0, 1) either way.
 
     Notes
     -----

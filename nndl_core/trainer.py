@@ -42,7 +42,8 @@ def total_cost(net, data, lmbda=0.0, n=None, regularization="l2"):
     """Mean cost per example on ``data`` plus the regularization term.
 
     Unlike the book's ``network2.total_cost`` (which divided the L2 term by
-    the size of the data being scored, see BOOK.md §6.11), the term always
+    the size of the data being scored, so that the same weights had a
+    different penalty on the training and the evaluation data), the term always
     uses ``n``, the *training*-set size, so that training and evaluation
     costs measure the same objective.
 

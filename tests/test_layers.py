@@ -79,7 +79,7 @@ def test_network3_initialisation_quirk_and_fix():
     quirk.initialize(np.random.default_rng(0))
     fixed = layers.FullyConnectedLayer(640, 100, init="n_in")
     fixed.initialize(np.random.default_rng(0))
-    assert abs(quirk.w.std() - 0.1) < 0.005  # N(0, 1/n_out), BOOK.md 6.7
+    assert abs(quirk.w.std() - 0.1) < 0.005  # network3's N(0, 1/n_out)
     assert abs(fixed.w.std() - 1 / np.sqrt(640)) < 0.005
     soft = layers.SoftmaxLayer(100, 10)
     soft.initialize(np.random.default_rng(0))

@@ -1,7 +1,8 @@
 """Chapter 1's experiments: the digit classifier and its baselines.
 
-The book's numbers and settings come from ../shared/BOOK.md §1 (confidence H:
-the same in the HTML and TeX editions).
+The book's numbers and settings are those of the original's chapter 1
+(http://neuralnetworksanddeeplearning.com/chap1.html), the same in its HTML
+and TeX editions.
 """
 
 from dataclasses import dataclass

@@ -1,7 +1,8 @@
 """Chapter 2's experiments: how fast backpropagation is, measured.
 
 Chapter 2 trains nothing; its two quantitative claims are about speed (see
-../shared/BOOK.md §1, confidence H):
+http://neuralnetworksanddeeplearning.com/chap2.html, "In what sense is
+backpropagation a fast algorithm?"):
 
 * ``ch2.finite_diff_vs_backprop``: estimating the gradient by finite
   differences (eq. 46) needs one extra forward pass per parameter, while

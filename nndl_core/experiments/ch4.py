@@ -6,7 +6,8 @@ on a fine grid falls as the number of bumps ``N`` (1-D) or towers per side
 (2-D) grows, with and without the chapter's shifted copies (``M``).
 The book gives no such table; its one number is the design challenge's
 target ("average deviation 0.40 or below" with 5 bumps), shown beside our
-optimal 5-bump score. Settings from ../shared/BOOK.md §1 and §2 (ch. 4).
+optimal 5-bump score. Settings from the original's chapter 4 and its widgets
+(http://neuralnetworksanddeeplearning.com/chap4.html).
 """
 
 from dataclasses import dataclass

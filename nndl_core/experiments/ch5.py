@@ -1,9 +1,10 @@
 """Chapter 5's experiments: deeper networks, and how fast each layer learns.
 
-The book's numbers and settings come from ../shared/BOOK.md §1 (chapter 5,
-confidence H; the training-speed settings, M, from the author's
-``fig/generate_gradient.py`` as the ledger describes it). All networks use
-the chapter 3 defaults: cross-entropy cost, weights from N(0, 1/n_in).
+The book's numbers and settings are those of the original's chapter 5
+(http://neuralnetworksanddeeplearning.com/chap5.html); the training-speed
+settings are those of the author's published ``fig/generate_gradient.py``.
+All networks use the chapter 3 defaults: cross-entropy cost, weights from
+N(0, 1/n_in).
 """
 
 from dataclasses import dataclass
