@@ -11,6 +11,7 @@ install.
 import functools
 import http.server
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -39,6 +40,33 @@ def site_path():
     """The folder ``$NNDL_SITE_DIR`` names (default ``_build/html``); may not exist."""
     site = Path(os.environ.get("NNDL_SITE_DIR", REPO / "_build" / "html"))
     return site if site.is_absolute() else REPO / site
+
+
+def site_with(page):
+    """The built site, which must hold ``page`` (a page-only build will do).
+
+    Skipped when the page is missing, or failed under ``CI=true``, with a
+    message saying how to build it.
+    """
+    site = site_path()
+    if not (site / page).exists():
+        _missing(
+            f"no built {page} in {site}: build the site (tox -e book, or "
+            "NNDL_PAGES=... sphinx-build as CONTRIBUTING.md says) or set NNDL_SITE_DIR"
+        )
+    return site
+
+
+def luminance(css_color):
+    """Relative luminance (0 dark .. 1 light) of an ``rgb()``/``rgba()`` colour.
+
+    None for a fully transparent colour (it shows what lies behind).
+    """
+    values = [float(v) for v in re.findall(r"[\d.]+", css_color)]
+    if len(values) == 4 and values[3] == 0:
+        return None
+    r, g, b = (v / 255 for v in values[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
 def site_pages(site=None):

@@ -18,7 +18,7 @@ from numpy.testing import assert_allclose
 
 from nndl_core.activations import softmax
 
-from .conftest import site_path
+from .conftest import site_with
 
 BOARD = "ch3-w-softmax"
 START = [2.5, -1.0, 3.2, 0.5]  # the original's starting values
@@ -26,13 +26,8 @@ START = [2.5, -1.0, 3.2, 0.5]  # the original's starting values
 
 @pytest.fixture(scope="session")
 def site_dir():
-    """The built site; only chap3.html is needed (``NNDL_PAGES=chap3`` builds do)."""
-    site = site_path()
-    if not (site / "chap3.html").exists():
-        pytest.skip(
-            f"no built chap3.html in {site}: build the site or set NNDL_SITE_DIR"
-        )
-    return site
+    """The built site; only its chap3.html is needed."""
+    return site_with("chap3.html")
 
 
 def open_chap3(watched):

@@ -17,7 +17,7 @@ import re
 
 import pytest
 
-from .conftest import site_path
+from .conftest import luminance, site_with
 
 PAGE = "chap6.html"
 # Figures drawn from the library's diagram functions (cell figures).
@@ -39,25 +39,13 @@ FIGURES = DIAGRAMS + LEARNED
 
 @pytest.fixture(scope="session")
 def site_dir():
-    """The built site; only chap6.html is needed (``NNDL_PAGES=chap6`` builds do)."""
-    site = site_path()
-    if not (site / PAGE).exists():
-        pytest.skip(f"no built {PAGE} in {site}: build the site or set NNDL_SITE_DIR")
-    return site
+    """The built site; only its chap6.html is needed."""
+    return site_with(PAGE)
 
 
 @pytest.fixture(scope="module")
 def html(site_dir):
     return (site_dir / PAGE).read_text(encoding="utf-8")
-
-
-def _luminance(css_color):
-    """Relative luminance (0 dark .. 1 light) of ``rgb()``/``rgba()``; None if clear."""
-    values = [float(v) for v in re.findall(r"[\d.]+", css_color)]
-    if len(values) == 4 and values[3] == 0:
-        return None
-    r, g, b = (v / 255 for v in values[:3])
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
 @pytest.mark.parametrize("name", FIGURES)
@@ -130,10 +118,10 @@ def test_figures_keep_a_light_backdrop_in_dark_mode(watched, screenshot_dir):
     page, report = _report(watched, mode="dark")
     assert page.evaluate("document.documentElement.dataset.mode") == "dark"
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-    assert _luminance(background) < 0.3, "the page did not turn dark"
+    assert luminance(background) < 0.3, "the page did not turn dark"
 
     def light(r):
-        css = _luminance(r["backdrop"])
+        css = luminance(r["backdrop"])
         if css is not None and css >= 0.6:
             return True  # the stylesheet puts the figure on a light card
         # otherwise the image must carry its own opaque, light background

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from .conftest import site_path
+from .conftest import luminance, site_with
 
 PAGE = "chap6.html"
 FIGURE = "ch6-fig-ksh"
@@ -32,25 +32,13 @@ REPORT = """(name) => {
 
 @pytest.fixture(scope="session")
 def site_dir():
-    """The built site; only chap6.html is needed (``NNDL_PAGES=chap6`` builds do)."""
-    site = site_path()
-    if not (site / PAGE).exists():
-        pytest.skip(f"no built {PAGE} in {site}: build the site or set NNDL_SITE_DIR")
-    return site
+    """The built site; only its chap6.html is needed."""
+    return site_with(PAGE)
 
 
 @pytest.fixture(scope="module")
 def html(site_dir):
     return (site_dir / PAGE).read_text(encoding="utf-8")
-
-
-def _luminance(css_color):
-    """Relative luminance (0 dark .. 1 light) of ``rgb()``/``rgba()``; 0 if clear."""
-    values = [float(v) for v in re.findall(r"[\d.]+", css_color)]
-    if len(values) == 4 and values[3] == 0:
-        return 0.0
-    r, g, b = (v / 255 for v in values[:3])
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
 def test_ksh_figure_is_numbered_captioned_and_referenced(html):
@@ -90,7 +78,8 @@ def test_ksh_figure_loads_and_reads_in_both_modes(watched, screenshot_dir, mode)
     assert report["loaded"], "broken image"
     assert report["width"] >= 400, "the diagram is drawn too small to read"
     if mode == "dark":
-        assert _luminance(report["backdrop"]) >= 0.6, "no light backdrop in dark mode"
+        backdrop = luminance(report["backdrop"]) or 0.0  # transparent: no card
+        assert backdrop >= 0.6, "no light backdrop in dark mode"
         page.keyboard.press("Escape")
     page.mouse.move(0, 0)
     page.locator(f'figure[id="{FIGURE}"]').screenshot(

@@ -6,8 +6,9 @@ Chromium with every request outside the local site blocked and recorded:
 
 * it loads with no console error and no failed request, and nothing leaves
   the site (MathJax, fonts and scripts all come from ``_static``);
-* its mathematics is typeset by MathJax (no raw ``$$`` or ``\\(``), and every
-  image has loaded;
+* its mathematics is typeset by MathJax (no raw ``$$`` or ``\\(``), every
+  image has loaded, and no paragraph starts with ``|`` (a Markdown table
+  shown as text);
 * the theme's colour-mode button switches it to dark mode and back, and its
   figures keep a light backdrop in dark mode;
 * its print view has no sidebars, buttons or live widgets and fits the paper;
@@ -37,7 +38,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
-from .conftest import site_pages
+from .conftest import luminance, site_pages
 
 # At collection time; a missing site still yields one case, so that the
 # ``site_dir`` fixture can skip (or, under CI=true, fail) with its message.
@@ -346,19 +347,19 @@ def test_page_renders_offline_without_errors(watched, site_dir, screenshot_dir, 
     assert_clean(watched)
     broken = [image["src"] for image in report["images"] if not image["ok"]]
     assert broken == [], "images that did not load"
+    assert page.evaluate(PIPE_PARAGRAPHS) == [], "a Markdown table shown as text"
     assert report["unrendered"] == [], "maths MathJax did not typeset"
     assert report["raw"] == [], "raw TeX in the page text"
     if has_math(source_of(site_dir, name)):
         assert report["maths"] > 0 and report["mjx"] > 0, "source has maths, page none"
 
 
-def _luminance(css_color):
-    """Relative luminance (0 dark .. 1 light) of an ``rgb()``/``rgba()`` colour."""
-    values = [float(v) for v in re.findall(r"[\d.]+", css_color)]
-    if len(values) == 4 and values[3] == 0:
-        return None  # transparent
-    r, g, b = (v / 255 for v in values[:3])
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+# Paragraphs whose text starts with "|": a Markdown table that reached the
+# page as text (an inline {glue:md} role cannot hold a table).
+PIPE_PARAGRAPHS = """() => [...document.querySelectorAll("p")]
+    .map(p => p.innerText.trim())
+    .filter(text => text.startsWith("|"))
+    .map(text => text.slice(0, 80))"""
 
 
 def _switch_mode(page, mode):
@@ -376,7 +377,7 @@ def test_dark_mode_toggles_and_figures_stay_readable(watched, screenshot_dir, na
     _switch_mode(page, "dark")
     assert page.evaluate("document.documentElement.dataset.mode") == "dark"
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-    assert _luminance(background) < 0.3, f"dark mode background is {background}"
+    assert luminance(background) < 0.3, f"dark mode background is {background}"
     # Figures are drawn for a light page: in dark mode they keep a light backdrop.
     backdrops = page.evaluate(
         """() => Array.from(document.querySelectorAll(".bd-article img"))
@@ -385,7 +386,7 @@ def test_dark_mode_toggles_and_figures_stay_readable(watched, screenshot_dir, na
                 img.getAttribute("src"), getComputedStyle(img).backgroundColor,
             ])"""
     )
-    dark = [src for src, color in backdrops if (_luminance(color) or 0) < 0.6]
+    dark = [src for src, color in backdrops if (luminance(color) or 0) < 0.6]
     assert dark == [], "figures without a light backdrop in dark mode"
     page.keyboard.press("Escape")  # close the colour-mode menu
     page.mouse.move(0, 0)
