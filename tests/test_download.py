@@ -21,7 +21,6 @@ import sys
 import textwrap
 import threading
 import tracemalloc
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,7 @@ import pytest
 from nndl_core import data, download
 from nndl_core.data import ENV_VAR, MNIST_FILES, MnistCorruptError, MnistNotFoundError
 from nndl_core.download import MnistDownloadError, ensure_mnist, fetch_mnist
+from tests.test_data import gzip_stream
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -254,16 +254,6 @@ def test_fetch_into_a_file_is_refused(tmp_path, serve, remote):
 
 
 # ---------------------------------------------------------------- bounded downloads
-
-
-def gzip_stream(prefix, n_zeros):
-    """gzip bytes of ``prefix`` + ``n_zeros`` zero bytes, built in 1 MiB pieces."""
-    compressor = zlib.compressobj(1, wbits=16 + zlib.MAX_WBITS)  # gzip framing
-    pieces = [compressor.compress(prefix)]
-    zeros = bytes(1 << 20)
-    for start in range(0, n_zeros, len(zeros)):
-        pieces.append(compressor.compress(zeros[: n_zeros - start]))
-    return b"".join([*pieces, compressor.flush()])
 
 
 @pytest.mark.parametrize("length", [True, False], ids=["announced", "unannounced"])
