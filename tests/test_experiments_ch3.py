@@ -1,4 +1,4 @@
-"""Chapter 3's experiments: the book's settings, and what ``train_run`` records.
+"""Chapter 3's experiments: the book's settings and the chapter's own runs.
 
 Training here uses the small MNIST subset shipped with the package (patched in
 for ``load_mnist``), except the last test, which needs the real files
@@ -14,9 +14,8 @@ import pytest
 
 from nndl_core import experiments
 from nndl_core.data import load_mnist
-from nndl_core.experiments import ch3
+from nndl_core.experiments import ch3, runs
 from nndl_core.experiments.ledger import ledger_rows
-from nndl_core.training import TrainingDivergedError
 
 BOOK_SETTINGS = {
     # name: (sizes, epochs, eta, lmbda, n_train, evaluated on, n_eval, initializer)
@@ -91,8 +90,9 @@ def settings(params):
 @pytest.fixture
 def subset(monkeypatch):
     """Make the experiments train on the shipped 1,000-image subset."""
-    monkeypatch.setattr(ch3, "load_mnist", lambda: load_mnist(subset=True))
-    monkeypatch.setattr(ch3, "_FINISHED", {})
+    for module in (ch3, runs):
+        monkeypatch.setattr(module, "load_mnist", lambda: load_mnist(subset=True))
+    monkeypatch.setattr(runs, "_FINISHED", {})
     return load_mnist(subset=True)
 
 
@@ -177,69 +177,13 @@ def test_l2_1000_monitors_what_the_page_draws():
     assert (params.epochs, params.n_train, params.lmbda) == (400, 1_000, 0.1)
 
 
-# ---------------------------------------------------------------- train_run
+# ---------------------------------------------------------------- the chapter's runs
 
 
 def tiny(**changes):
     """Small chapter-3 run settings on the subset, with ``changes`` applied."""
-    base = ch3.RunParams(n_train=200, n_eval=100, epochs=3, evaluate_on="validation")
+    base = runs.RunParams(n_train=200, n_eval=100, epochs=3, evaluate_on="validation")
     return replace(base, **changes)
-
-
-def test_train_run_records_first_epoch_and_weight_sizes(subset):
-    params = tiny(lmbda=5.0, monitor=("evaluation_accuracy", "training_cost"))
-    result = ch3.train_run(params, seed=0)
-    history = result["history"]
-    assert result["first"] == history["evaluation_accuracy"][0]
-    assert result["diverged"] == "" and result["backend"] in ("numba", "numpy")
-    assert len(history["training_cost"]) == 3
-    assert result["last_training_cost"] == history["training_cost"][-1]
-    rms = np.array(result["weight_rms"])
-    assert rms.shape == (4, 2)  # before training, then after each epoch
-    assert rms[0] == pytest.approx([1.0, 1.0], abs=0.05)  # N(0, 1) weights
-
-
-def test_l2_decay_dominates_the_first_epoch(subset):
-    """Problem ch3-pb-9, parts (1) and (2), on 1,000 images."""
-    eta, lmbda, m = 0.5, 5.0, 10
-    params = tiny(n_train=1_000, epochs=1, eta=eta, lmbda=lmbda, mini_batch_size=m)
-    rms = np.array(ch3.train_run(params, seed=1)["weight_rms"])
-    assert rms[1, 0] / rms[0, 0] == pytest.approx(np.exp(-eta * lmbda / m), abs=0.03)
-
-
-def test_a_shorter_run_is_served_from_a_longer_one(subset):
-    params = tiny(lmbda=1.0, monitor=("evaluation_accuracy", "training_cost"))
-    fresh = ch3.train_run(replace(params, epochs=2), seed=3)
-    ch3._FINISHED.clear()
-    ch3.train_run(replace(params, epochs=4), seed=3)
-    progress = []
-    served = ch3.train_run(
-        replace(params, epochs=2), seed=3, progress=lambda *a: progress.append(a)
-    )
-    assert progress == [(2, 2)]
-    for result in (fresh, served):
-        result["history"].pop("seconds")
-    assert served == fresh
-
-
-def test_divergence_is_recorded_when_allowed(subset):
-    # eta * lmbda / n = 10: every step multiplies the weights by -9
-    params = replace(ch3.STRIP, n_train=1_000, n_eval=100, allow_divergence=True)
-    result = ch3.train_run(params, seed=0)
-    assert "diverged in epoch 3" in result["diverged"]
-    history = result["history"]
-    assert len(history["evaluation_correct"]) == len(history["seconds"]) == 3
-    # Saturated outputs tie at 1.0 and argmax picks digit 0 for every image.
-    zeros = int(np.sum(subset.validation.labels[:100] == 0))
-    assert history["evaluation_correct"] == [zeros] * 3
-    assert np.isfinite(result["weight_rms"]).all()
-    assert result["weight_rms"][-1][0] > 1e200
-    # Not allowed: the trainer's check stops the runaway weights in the first
-    # epoch (NumPy's overflow warnings off, so that they do not raise first
-    # under this suite's strict errstate).
-    with np.errstate(over="ignore", invalid="ignore"):
-        with pytest.raises(TrainingDivergedError, match="epoch 0: a weight or bias"):
-            ch3.train_run(replace(params, allow_divergence=False), seed=0)
 
 
 def test_init_comparison_trains_both(subset):
@@ -253,10 +197,6 @@ def test_init_comparison_trains_both(subset):
     assert result["default"]["weight_rms"][0][0] == pytest.approx(
         1 / np.sqrt(784), rel=0.05
     )
-
-
-def test_rms_stays_finite_for_huge_weights():
-    assert ch3._rms([np.full((2, 3), 1e300), np.zeros((1, 2))]) == [1e300, 0.0]
 
 
 def test_params_stay_json_ready():

@@ -13,7 +13,7 @@ from .. import baselines
 from ..data import load_mnist
 from ..network import Network
 from . import BookFigure, Profile, experiment
-from ._common import epoch_reporter, summary, take
+from .runs import summary, take, train_network
 
 SECTION = "chap1, 'Implementing our network to classify digits'"
 
@@ -52,15 +52,7 @@ def train_and_score(params, seed, progress=None):
     training = take(data.training, params.n_train)
     net = Network(params.sizes, seed=seed, backend="numba")
 
-    history = net.SGD(
-        training,
-        params.epochs,
-        params.mini_batch_size,
-        params.eta,
-        test_data=data.test,
-        seed=seed + 1_000,
-        callback=epoch_reporter(progress, params.epochs),
-    )
+    history = train_network(net, training, data.test, params, seed, progress)
     return {
         **summary(history),
         # the final network's digit for every test image, so that a page can

@@ -15,8 +15,6 @@ Both return wall-clock timings, which vary from run to run and machine to
 machine; the page says so.
 """
 
-import contextlib
-import importlib.util
 import time
 from dataclasses import dataclass
 
@@ -28,6 +26,7 @@ from ..network import Network
 from ..per_example import update_mini_batch_per_example
 from ..training import minibatches
 from . import BookFigure, Profile, experiment
+from .runs import blas_threads, one_blas_thread
 
 SECTION_FAST = "chap2, 'In what sense is backpropagation a fast algorithm?'"
 SECTION_CODE = (
@@ -59,27 +58,6 @@ def best_time(fn, repeats=5, min_seconds=0.02):
             fn()
         best = min(best, (time.perf_counter() - start) / number)
     return best
-
-
-def one_blas_thread():
-    """A context in which BLAS uses one thread, if threadpoolctl is installed.
-
-    Timings should compare algorithms, not thread scheduling: on a busy
-    two-core machine a multithreaded matrix-vector product can take several
-    times longer than a single-threaded one. threadpoolctl comes with
-    scikit-learn (the ``book`` and ``svm`` extras); without it the BLAS
-    default applies, and :func:`blas_threads` reports ``None``.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
-def blas_threads():
-    """Threads that :func:`one_blas_thread` allows: 1, or None (no threadpoolctl)."""
-    return 1 if importlib.util.find_spec("threadpoolctl") is not None else None
 
 
 @dataclass(frozen=True)
@@ -128,7 +106,7 @@ def finite_diff_vs_backprop(params, seed, progress=None):
     in [0, 1)) with a one-hot desired output; the values do not affect the
     timings. Finite differences use eq. (46) over every weight *and* bias:
     one forward pass for :math:`C(w)` plus one per parameter. All timing runs
-    on one BLAS thread (see :func:`one_blas_thread`).
+    on one BLAS thread (see :func:`~nndl_core.experiments.runs.one_blas_thread`).
     """
     rng = np.random.default_rng(seed)
     rows = []

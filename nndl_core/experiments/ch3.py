@@ -1,30 +1,41 @@
 """Chapter 3's experiments: cross-entropy, overfitting, regularization and friends.
 
+The catalogue of the chapter: most experiments are one
+:func:`~nndl_core.experiments.runs.train_run` registered with its profiles
+and the book's figure; the few runs unique to the chapter (one neuron,
+weight initialisation, λ, mini-batch size, data size) are here too.
+
 The book's numbers and settings come from the text of chapter 3 of the
 original (http://neuralnetworksanddeeplearning.com/chap3.html); a number that
-only the author's published result files hold says so where it is used. Every
-run trains on the Numba kernels
-(``nndl_core.kernels.dense_sgd``: sigmoid, tanh or ReLU neurons, every cost,
-L1/L2, dropout, momentum), which are tested equal to the NumPy reference.
+only the author's published result files hold says so where it is used.
 The book ran no MNIST experiment for softmax, L1, dropout, momentum or
 tanh/ReLU; ours are our own settings, said in each profile's note.
+
+The module is longer than the library's usual 400 lines because the chapter
+has some forty experiments, each with the book's figure and the reasoning
+behind its tolerance; splitting the catalogue by section would scatter the
+names the chapter's page imports (its ``BOOK_*`` figures and parameters).
 """
 
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .. import baselines
 from ..costs import COSTS
-from ..data import Dataset, load_mnist
-from ..expand import expand_with_shifts, rotate_images
+from ..data import load_mnist
 from ..network import Network
-from ..schedules import HalvingSchedule
 from ..trainer import train
-from ..training import MAX_PARAMETER, History, TrainingDivergedError
 from . import BookFigure, Profile, experiment
-from ._common import epoch_reporter, summary, take
+from .runs import (
+    RunParams,
+    ci_params,
+    one_blas_thread,
+    register,
+    summary,
+    take,
+    train_run,
+)
 
 SECTION = "http://neuralnetworksanddeeplearning.com/chap3.html"
 SECTION_XENT = SECTION + "#the_cross-entropy_cost_function"
@@ -102,213 +113,6 @@ def neuron_runs(params, seed, progress=None):
     return runs
 
 
-@dataclass(frozen=True)
-class RunParams:
-    """One MNIST training run with chapter 3's options."""
-
-    sizes: tuple = (784, 30, 10)
-    epochs: int = 30
-    mini_batch_size: int = 10
-    eta: float = 0.5
-    lmbda: float = 0.0
-    n_train: int = 50_000
-    evaluate_on: str = "test"
-    n_eval: int = 10_000
-    cost: str = "cross_entropy"
-    initializer: str = "large"
-    activation: str = "sigmoid"
-    regularization: str = "l2"
-    dropout: float = 0.0
-    mu: float = 0.0
-    monitor: tuple = ("evaluation_accuracy",)
-    expand: str = ""
-    early_stopping: int = 0
-    schedule_patience: int = 0
-    allow_divergence: bool = False  # record a blow-up instead of raising
-
-
-def training_set(params, seed):
-    """The first ``n_train`` training images, expanded if ``params.expand`` says so."""
-    data = load_mnist()
-    images = data.training.images[: params.n_train]
-    labels = data.training.labels[: params.n_train]
-    if params.expand:
-        parts_x, parts_y = [images], [labels]
-        if "rotations" in params.expand:
-            for degrees in (-10.0, 10.0):
-                parts_x.append(rotate_images(images, degrees))
-                parts_y.append(labels)
-        if "shifts" in params.expand:
-            x, y = expand_with_shifts(images, labels, shuffle=False)
-            parts_x.append(x[len(images) :])
-            parts_y.append(y[len(images) :])
-        images, labels = np.concatenate(parts_x), np.concatenate(parts_y)
-        order = np.random.default_rng(seed + 7).permutation(len(labels))
-        images, labels = images[order], labels[order]
-    return Dataset(images, labels)
-
-
-#: Runs finished in this process, keyed by (params with epochs=0, seed). The
-#: first k epochs of a longer run are exactly a k-epoch run with the same
-#: settings (the initial weights and every epoch's shuffle come from the same
-#: seeds, in the same order), so ``train_run`` serves the shorter run from
-#: memory. The page trains ch3.l2_100_60ep before ch3.init100, whose N(0, 1)
-#: run is that run's first 30 epochs.
-_FINISHED = {}
-
-
-def train_run(params, seed, progress=None):
-    """Train one network as ``params`` says; return its History and summary numbers.
-
-    Besides the entries of ``_common.summary`` the result holds ``first``
-    (evaluation accuracy after the first epoch), ``last_training_cost``
-    (None unless monitored), ``weight_rms`` (the root-mean-square weight of
-    each layer before training and after every epoch, for problem ch3-pb-9),
-    ``backend`` and ``diverged``: "" or, when ``params.allow_divergence`` let
-    the weights overflow, the error that stopped training (the epochs before
-    it are kept).
-    """
-    reusable = not (params.early_stopping or params.schedule_patience)
-    key = (replace(params, epochs=0), seed)
-    if reusable and key in _FINISHED and _FINISHED[key][0] >= params.epochs:
-        if progress is not None:
-            progress(params.epochs, params.epochs)
-        return _first_epochs(_FINISHED[key][1], params.epochs)
-    data = load_mnist()
-    evaluation = getattr(data, params.evaluate_on)
-    evaluation = take(evaluation, params.n_eval)
-    cost = COSTS[params.cost]
-    # The kernels run every cost, L1/L2, dropout and momentum (kernels.dense_sgd).
-    numba_ok = params.activation in ("sigmoid", "tanh", "relu")
-    net = Network(
-        params.sizes,
-        seed=seed,
-        cost=cost,
-        backend="numba" if numba_ok else "numpy",
-        initializer=params.initializer,
-        activation=params.activation,
-    )
-
-    weight_rms, last = [_rms(net.weights)], {}
-    report = epoch_reporter(progress, params.epochs)
-
-    def after_epoch(epoch, history):
-        weight_rms.append(_rms(net.weights))
-        last["history"] = history
-        report(epoch, history)
-
-    quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore")
-    diverged = ""
-    try:
-        with quiet if params.allow_divergence else nullcontext():
-            history = train(
-                net,
-                training_set(params, seed),
-                params.epochs,
-                params.mini_batch_size,
-                params.eta,
-                lmbda=params.lmbda,
-                regularization=params.regularization,
-                dropout=params.dropout,
-                mu=params.mu,
-                evaluation_data=evaluation,
-                monitor=params.monitor,
-                early_stopping=params.early_stopping or None,
-                schedule=HalvingSchedule(params.schedule_patience)
-                if params.schedule_patience
-                else None,
-                seed=seed + 1_000,
-                callback=after_epoch,
-                max_parameter=np.inf if params.allow_divergence else MAX_PARAMETER,
-            )
-    except TrainingDivergedError as error:
-        if not params.allow_divergence or "history" not in last:
-            raise
-        history, diverged = _completed(last["history"]), str(error)
-    result = {
-        **_summary(history, weight_rms),
-        "backend": net.backend,
-        "diverged": diverged,
-    }
-    if reusable and not diverged:
-        _FINISHED[key] = (params.epochs, result)
-    return result
-
-
-def _rms(weights):
-    """Root-mean-square entry of each weight matrix (scaled: huge ones stay finite)."""
-    out = []
-    for w in weights:
-        scale = float(np.max(np.abs(w)))
-        out.append(scale * float(np.sqrt(np.mean((w / scale) ** 2))) if scale else 0.0)
-    return out
-
-
-def _summary(history, weight_rms):
-    return {
-        **summary(history),
-        "first": history.evaluation_accuracy[0],
-        "last_training_cost": history.training_cost[-1]
-        if history.training_cost
-        else None,
-        "weight_rms": weight_rms[: history.epochs + 1],
-    }
-
-
-def _completed(history):
-    """``history`` without the epoch that diverged (timed, but never scored)."""
-    done = len(history.evaluation_accuracy)
-    history.seconds, history.eta = history.seconds[:done], history.eta[:done]
-    return history
-
-
-def _first_epochs(result, epochs):
-    """The result of a ``train_run`` cut to its first ``epochs`` epochs."""
-    lists = {
-        name: value[:epochs] if isinstance(value, list) else value
-        for name, value in result["history"].items()
-    }
-    return {**result, **_summary(History.from_dict(lists), result["weight_rms"])}
-
-
-def _ci(params):
-    return replace(
-        params,
-        n_train=min(params.n_train, 1_000),
-        n_eval=min(params.n_eval, 1_000),
-        epochs=min(params.epochs, 20 if params.n_train <= 1_000 else 2),
-    )
-
-
-def _profiles(full, default=None, note="the book's settings", ci=None, full_note=None):
-    default = full if default is None else default
-    return {
-        "ci": Profile(
-            _ci(full) if ci is None else ci,
-            "tiny: at most 1,000 training and 1,000 evaluation images"
-            if ci is None
-            else "the book's settings (already tiny)",
-        ),
-        "default": Profile(default, note if default != full else "the book's settings"),
-        "full": Profile(full, full_note or "the book's settings"),
-    }
-
-
-def register(
-    name,
-    title,
-    full,
-    default=None,
-    note="the book's settings",
-    book=None,
-    ci=None,
-    full_note=None,
-):
-    """Register ``train_run`` under ``name`` with the three profiles."""
-    profiles = _profiles(full, default, note, ci, full_note)
-    experiment(name, title=title, profiles=profiles, book=book)(train_run)
-
-
 TWO_MONITORS = ("evaluation_accuracy", "training_accuracy")
 OVERFIT = RunParams(epochs=400, n_train=1_000, monitor=ALL_MONITORS)
 register(
@@ -376,7 +180,7 @@ register(
     book=BookFigure(0.9792, "97.92 %", "validation", SECTION, 0.005),
 )
 # The book's best [784, 100, 10] run. Its first 30 epochs are also the N(0, 1)
-# half of ch3.init100 (same network, settings and seeds; see _FINISHED).
+# half of ch3.init100 (same network, settings and seeds; see runs._FINISHED).
 L2_100_60 = replace(L2_100, epochs=60, eta=0.1)
 register(
     "ch3.l2_100_60ep",
@@ -443,7 +247,7 @@ INIT100 = replace(L2_100_60, epochs=30)
     "weights",
     profiles={
         "ci": Profile(
-            InitParams(_ci(INIT100)),
+            InitParams(ci_params(INIT100)),
             "tiny: at most 1,000 training and 1,000 evaluation images",
         ),
         "default": Profile(InitParams(INIT100), "the book's settings"),
@@ -757,7 +561,7 @@ LAMBDA_RUN = RunParams(
     title="[784, 30, 10], eta = 0.5: lambda from 0.01 to 100 in factors of 10",
     profiles={
         "ci": Profile(
-            LambdaParams(_ci(replace(LAMBDA_RUN, n_train=50_000))),
+            LambdaParams(ci_params(replace(LAMBDA_RUN, n_train=50_000))),
             "tiny: 1,000 training and 1,000 validation images, 2 epochs",
         ),
         "default": Profile(LambdaParams(LAMBDA_RUN), SMALL_NOTE),
@@ -869,7 +673,7 @@ def mini_batch_timing(params, seed, progress=None):
                 initializer=run.initializer,
                 threads=1 if backend == "numba" else None,
             )
-            with _one_blas_thread():
+            with one_blas_thread():
                 history = train(
                     net,
                     training,
@@ -885,21 +689,6 @@ def mini_batch_timing(params, seed, progress=None):
                 total = len(params.backends) * len(params.settings)
                 progress(len(runs), total)
     return {"runs": runs, "headline": max(r["best"] for r in runs)}
-
-
-def _one_blas_thread():
-    """Limit NumPy's BLAS to one thread, so both backends are timed on one core.
-
-    On a busy machine a multi-threaded BLAS can spend more time waiting for
-    its threads than multiplying small matrices, which would time the machine
-    rather than the mini-batch size. Without threadpoolctl (it comes with
-    scikit-learn) the limit is skipped.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        return nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _compile(backend, training):

@@ -16,8 +16,7 @@ from ..data import load_mnist
 from ..instrumentation import SpeedTracker, dataset_gradient, gradient_norms
 from ..network import Network
 from . import BookFigure, Profile, experiment
-from ._common import epoch_reporter, summary, take
-from .ch2 import one_blas_thread
+from .runs import epoch_reporter, one_blas_thread, summary, take, train_network
 
 SECTION = "chap5, 'The vanishing gradient problem'"
 
@@ -75,15 +74,8 @@ def train_depth(params, seed, progress=None):
     training = take(data.training, params.n_train)
     net = _net(params.sizes, seed)
 
-    history = net.SGD(
-        training,
-        params.epochs,
-        params.mini_batch_size,
-        params.eta,
-        test_data=data.validation,
-        seed=seed + 1_000,
-        callback=epoch_reporter(progress, params.epochs),
-        lmbda=params.lmbda,
+    history = train_network(
+        net, training, data.validation, params, seed, progress, lmbda=params.lmbda
     )
     return summary(history)
 
