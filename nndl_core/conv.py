@@ -51,7 +51,7 @@ def conv2d_forward(x, w, b):
     .. math:: z_{n,f,i,j} = b_f + \sum_{c} \sum_{l=0}^{k-1} \sum_{m=0}^{k-1}
               w_{f,c,l,m}\, x_{n,c,i+l,j+m}
 
-    (chap6 eq. ch6-conv, the book's eq. (125) summed over input maps.)
+    (chap6, the book's eq. (125) summed over input maps.)
 
     Parameters
     ----------
