@@ -69,9 +69,11 @@ def test_run_progress_prints_accuracies_and_the_time_left(capsys):
 def mnist_subset(monkeypatch):
     """Chapter 6's experiments train on the MNIST subset shipped in the package."""
     from nndl_core.data import load_mnist
-    from nndl_core.experiments import ch6
+    from nndl_core.experiments import conv_runs
 
-    monkeypatch.setattr(ch6, "load_mnist", lambda *a, **k: load_mnist(subset=True))
+    monkeypatch.setattr(
+        conv_runs, "load_mnist", lambda *a, **k: load_mnist(subset=True)
+    )
 
 
 def _without_seconds(value):

@@ -1,4 +1,4 @@
-"""Chapter 6's experiments: checkpoints let an interrupted run resume."""
+"""Chapter 6's convolutional runs: checkpoints let an interrupted run resume."""
 
 import os
 from dataclasses import replace
@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 from nndl_core import experiments
-from nndl_core.experiments import ch6
+from nndl_core.experiments import conv_runs
 
 
 @pytest.fixture
@@ -24,32 +24,32 @@ class StopTrainingError(Exception):
 def test_an_interrupted_run_resumes_and_matches_an_uninterrupted_one(
     results_root, tiny
 ):
-    expected = ch6.train_convnet(tiny, seed=0)
-    assert not ch6.checkpoint_folder(tiny, 0).exists()  # removed when done
+    expected = conv_runs.train_convnet(tiny, seed=0)
+    assert not conv_runs.checkpoint_folder(tiny, 0).exists()  # removed when done
 
     def stop_after_two(done, total):
         if done == 2:
             raise StopTrainingError
 
     with pytest.raises(StopTrainingError):
-        ch6.train_convnet(tiny, seed=0, progress=stop_after_two)
-    assert (ch6.checkpoint_folder(tiny, 0) / "state.json").exists()
+        conv_runs.train_convnet(tiny, seed=0, progress=stop_after_two)
+    assert (conv_runs.checkpoint_folder(tiny, 0) / "state.json").exists()
 
     seen = []
-    actual = ch6.train_convnet(tiny, seed=0, progress=lambda d, t: seen.append(d))
+    actual = conv_runs.train_convnet(tiny, seed=0, progress=lambda d, t: seen.append(d))
     assert seen == [3]  # only the third epoch ran again
     assert actual["history"]["validation_accuracy"] == pytest.approx(
         expected["history"]["validation_accuracy"]
     )
     assert actual["test_at_best"] == expected["test_at_best"]
-    assert not ch6.checkpoint_folder(tiny, 0).exists()
+    assert not conv_runs.checkpoint_folder(tiny, 0).exists()
 
 
 def test_checkpoints_belong_to_one_setting_and_seed(results_root, tiny):
     folders = {
-        ch6.checkpoint_folder(tiny, 0),
-        ch6.checkpoint_folder(tiny, 1),
-        ch6.checkpoint_folder(replace(tiny, eta=0.1), 0),
+        conv_runs.checkpoint_folder(tiny, 0),
+        conv_runs.checkpoint_folder(tiny, 1),
+        conv_runs.checkpoint_folder(replace(tiny, eta=0.1), 0),
     }
     assert len(folders) == 3
     assert all(results_root in f.parents for f in folders)
