@@ -52,7 +52,7 @@ class Network:
         runs all of them, with the costs of :mod:`nndl_core.costs`.
     threads : int, optional
         Numba backend: how many threads an epoch of plain SGD uses (1 or
-        2; default ``nndl_core.kernels.dense_threads.default_threads()``,
+        2; default ``nndl_core.kernels.dense.threads.default_threads()``,
         which reads ``NNDL_THREADS``). The trained network is the same, bit
         for bit, for any number.
 
@@ -248,10 +248,10 @@ class Network:
         rng = np.random.default_rng(seed)
         history = History(n_evaluation=0 if test_data is None else len(test_data[1]))
         if self.backend == "numba":
-            from .kernels import dense, dense_threads
+            from .kernels import dense
 
             images = dense.to_sparse(images)  # once: every image's nonzero pixels
-            history.threads = dense_threads.parts(0.0, self.threads)
+            history.threads = dense.threads.parts(0.0, self.threads)
         for epoch in range(epochs):
             start = time.perf_counter()
             self._train_epoch(images, labels, mini_batch_size, eta, rng, lmbda)
@@ -274,9 +274,9 @@ class Network:
         n = len(labels)
         order, slices = minibatch_slices(n, mini_batch_size, rng)
         if self.backend == "numba":
-            from .kernels import dense_sgd  # imported on first use (Numba)
+            from .kernels import dense  # imported on first use (Numba)
 
-            dense_sgd.train_epoch(
+            dense.train_epoch(
                 self,
                 images,
                 labels,

@@ -2,7 +2,7 @@
 
 Used in chap3 (through :func:`nndl_core.trainer.train`). Each function is the
 readable reference for one idea, and the NumPy backend runs it. The numba
-backend runs the same ideas compiled (``nndl_core.kernels.dense_sgd``), and
+backend runs the same ideas compiled (``nndl_core.kernels.dense``), and
 its tests hold it to these functions: the same L2 and L1 steps, the same
 momentum update, and dropout with the very masks :func:`dropout_backprop`
 would draw from the same generator.

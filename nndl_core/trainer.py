@@ -7,7 +7,7 @@ regularization, dropout, momentum, early stopping and a learning-rate
 schedule. On a network with ``backend="numpy"`` each mini-batch goes through
 the readable reference :func:`nndl_core.regularization.sgd_step`; with
 ``backend="numba"`` each epoch is one compiled call
-(``nndl_core.kernels.dense_sgd.train_epoch``), tested equal to that
+(``nndl_core.kernels.dense.train_epoch``), tested equal to that
 reference for every option: L2 or L1, dropout (the same masks, drawn from
 the same generator), momentum, and sigmoid, tanh or ReLU hidden neurons with
 sigmoid or softmax outputs.
@@ -174,9 +174,9 @@ def train(
         n_training=n,
     )
     if net.backend == "numba":
-        from .kernels import dense_threads
+        from .kernels import dense
 
-        history.threads = dense_threads.parts(mu, net.threads)
+        history.threads = dense.threads.parts(mu, net.threads)
     if schedule is not None:
         eta = schedule.start(eta)
     for epoch in range(epochs):
@@ -219,9 +219,9 @@ def _epoch(net, training, mini_batch_size, eta, options, velocities, rngs):
     rng, mask_rng = rngs
     order, slices = minibatch_slices(len(labels), mini_batch_size, rng)
     if net.backend == "numba":
-        from .kernels import dense_sgd
+        from .kernels import dense
 
-        dense_sgd.train_epoch(  # options: lmbda, n, regularization, dropout, mu
+        dense.train_epoch(  # options: lmbda, n, regularization, dropout, mu
             net,
             images,
             labels,

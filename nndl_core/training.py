@@ -56,7 +56,7 @@ class History:
         Why training ended before ``epochs`` (early stopping, schedule), or "".
     threads : int
         Threads an epoch trained on: the numba backend's
-        (``nndl_core.kernels.dense_threads.parts``), or 1 for the NumPy
+        (``nndl_core.kernels.dense.threads.parts``), or 1 for the NumPy
         reference (whose matrix products may use BLAS's own threads).
     """
 

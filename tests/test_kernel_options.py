@@ -1,8 +1,8 @@
-"""House rules for Numba code, checked by reading the source (STYLE.md section 5).
+"""House rules for Numba code, checked by reading the source.
 
-* Every ``njit``/``jit`` in ``nndl_core/kernels/`` takes its options from
-  ``kernels/_options.py`` as ``njit(**SOME_OPTIONS)``: no inline options, no
-  bare ``@njit``, no ``njit(f)`` with the defaults.
+* Every ``njit``/``jit`` in ``nndl_core/kernels/`` (subpackages included) takes
+  its options from ``kernels/_options.py`` as ``njit(**SOME_OPTIONS)``: no inline
+  options, no bare ``@njit``, no ``njit(f)`` with the defaults.
 * ``fastmath=True`` appears nowhere in the package.
 * Numba is used only inside ``nndl_core/kernels/``.
 """
@@ -51,18 +51,27 @@ def _sources(folder):
     return sorted(folder.rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", _sources(KERNELS), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", _sources(KERNELS), ids=lambda p: p.relative_to(KERNELS).as_posix()
+)
 def test_kernels_take_njit_options_from_the_options_module(path):
     tree = ast.parse(path.read_text(), filename=str(path))
     problems = [f"{path.name}:{line}: {p}" for line, p in _jit_uses(tree) if p]
     assert not problems, "\n".join(problems)
 
 
-def test_the_dense_kernels_are_compiled_with_the_shared_options():
-    source = (KERNELS / "dense.py").read_text()
+def test_the_sources_include_the_subpackages():
+    assert KERNELS / "dense" / "threads.py" in _sources(KERNELS)
+
+
+@pytest.mark.parametrize(
+    "name", ["neurons", "layout", "sparse", "layer", "passes", "steps", "threads"]
+)
+def test_the_dense_kernels_are_compiled_with_the_shared_options(name):
+    source = (KERNELS / "dense" / f"{name}.py").read_text()
     uses = list(_jit_uses(ast.parse(source)))
     assert uses and all(problem is None for _, problem in uses)
-    assert "from ._options import" in source
+    assert "from .._options import" in source
 
 
 def test_fastmath_is_never_switched_on():

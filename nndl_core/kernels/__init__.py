@@ -4,14 +4,6 @@ Importing this package compiles nothing until a kernel is first called (and
 then loads it from Numba's on-disk cache when it can).
 """
 
-from . import conv, dense, dense_sgd, dense_steps, dense_threads, layers, peak
+from . import conv, dense, layers, peak
 
-__all__ = [
-    "conv",
-    "dense",
-    "dense_sgd",
-    "dense_steps",
-    "dense_threads",
-    "layers",
-    "peak",
-]
+__all__ = ["conv", "dense", "layers", "peak"]

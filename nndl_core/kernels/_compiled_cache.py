@@ -3,9 +3,10 @@
 With ``cache=True`` Numba stores each kernel's machine code beside a stamp of
 the *one file that defines it* (its modification time and size), and reuses
 the code while that stamp holds. A kernel's machine code, however, also
-contains every helper it calls or inlines from other modules (``dense.py``
-calls :func:`~nndl_core.kernels.elementwise.exp_nonpositive`, the SGD epochs
-inline ``dense.py``'s and ``dense_steps.py``'s accessors). After an edit to a
+contains every helper it calls or inlines from other modules
+(``dense/neurons.py`` calls
+:func:`~nndl_core.kernels.elementwise.exp_nonpositive`, the SGD epochs inline
+``dense/layout.py``'s and ``dense/steps.py``'s accessors). After an edit to a
 helper alone, Numba would load the old machine code in a new process, while
 the results cache, keyed by a hash of the new sources, would file its
 numbers under the new code.

@@ -24,7 +24,7 @@ Every kernel module writes ``@njit(**NJIT_OPTIONS)``; a test
   that results do not depend on the number of threads.
 * ``nogil=True``: a compiled call lets go of Python's global lock, so that
   Python threads can run kernels side by side. That is how an epoch uses
-  more than one core (``dense_threads.train_epoch_part``: each thread one
+  more than one core (``dense.threads.train_epoch_part``: each thread one
   compiled call for the whole epoch, meeting the others once per
   mini-batch through :mod:`~nndl_core.kernels.sync`).
 """

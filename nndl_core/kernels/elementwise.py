@@ -6,7 +6,7 @@ of every hidden and output neuron of every example made that call some two
 million times an epoch for chapter 1's network, 10% of the epoch.
 :func:`exp_nonpositive` computes the same function with multiplications,
 additions and bit operations only, which LLVM vectorizes like any other
-arithmetic: ``dense._activate`` then does a layer's sigmoids eight at a time.
+arithmetic: ``dense.neurons._activate`` then does a layer's sigmoids eight at a time.
 
 Only ``x <= 0`` is needed (``exp(-|z|)`` in the sigmoid, ``exp(z - max z)``
 in the softmax), which keeps every intermediate finite. Tested against

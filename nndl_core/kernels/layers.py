@@ -31,12 +31,12 @@ inputs per pass, and applies the activation in the same call.
 *Backward:* ``delta`` comes from the layer's output
 (:func:`delta_from_output`, or ``a - y`` for softmax), and both products,
 ``delta @ x.T`` and ``w.T @ delta``, run on
-:func:`nndl_core.kernels.conv.conv_gemm`, with examples as rows so that
+:func:`nndl_core.kernels.conv.gemm.conv_gemm`, with examples as rows so that
 every inner loop runs along a contiguous row of ``n_in`` numbers.
 
 This module shares :mod:`nndl_core.kernels.conv`'s activation codes and
 scalar activations, its GEMM and its reusable temporaries
-(``conv._scratch``, under roles of its own). Sums are taken in a different
+(``conv.layer._scratch``, under roles of its own). Sums are taken in a different
 order from NumPy's ``@``, so results agree to rounding, not bit for bit.
 No kernel draws random numbers: dropout masks come from the caller.
 """
@@ -45,14 +45,9 @@ import numpy as np
 from numba import njit
 
 from ._options import NJIT_OPTIONS
-from .conv import (
-    ACTIVATION_CODES,
-    LINEAR,
-    _activate,
-    _prime_from_output,
-    _scratch,
-    conv_gemm,
-)
+from .conv.gemm import conv_gemm
+from .conv.layer import _scratch
+from .conv.pooling import ACTIVATION_CODES, LINEAR, _activate, _prime_from_output
 
 __all__ = [
     "LANES",

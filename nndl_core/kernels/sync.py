@@ -1,6 +1,6 @@
 """Threads in step: the counters one compiled epoch coordinates through.
 
-Used by :func:`nndl_core.kernels.dense_threads.train_epoch_part`, where a
+Used by :func:`nndl_core.kernels.dense.threads.train_epoch_part`, where a
 helper thread sums and trains half of the first layer's rows of weights. A
 parallel region per mini-batch (Numba's ``prange``) costs more than the 20
 microseconds of work it would share; instead each thread runs the whole

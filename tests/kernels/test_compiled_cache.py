@@ -10,21 +10,23 @@ import pytest
 from numba.core import caching
 
 import nndl_core
-from nndl_core.kernels import _compiled_cache, dense
+from nndl_core.kernels import _compiled_cache
 from nndl_core.kernels._compiled_cache import (
     KernelSourcesLocator,
     kernel_sources_digest,
 )
+from nndl_core.kernels.dense import neurons
 
 PACKAGE = Path(nndl_core.__file__).resolve().parent
 
-# dense._sigmoid calls elementwise.exp_nonpositive, a helper in another file.
+# dense.neurons._sigmoid calls elementwise.exp_nonpositive, a helper in another
+# file, one folder up.
 SIGMOID = (
-    "import nndl_core; from nndl_core.kernels import dense; "
-    "print(nndl_core.__file__); print(repr(dense._sigmoid(-1.0)))"
+    "import nndl_core; from nndl_core.kernels.dense import neurons; "
+    "print(nndl_core.__file__); print(repr(neurons._sigmoid(-1.0)))"
 )
 
-# An edit to the helper alone: exp doubled. dense.py, which defines the
+# An edit to the helper alone: exp doubled. dense/neurons.py, which defines the
 # caller, stays byte for byte (and stat for stat) as it was.
 DOUBLED_EXP = """
 
@@ -64,11 +66,11 @@ def test_editing_a_helper_recompiles_its_callers(tmp_path):
     assert before == pytest.approx(1 / (1 + 2.718281828459045))
     assert any(cache_dir.rglob("*.nbi"))  # the caller's code was cached
 
-    dense_py = copy / "nndl_core" / "kernels" / "dense.py"
-    stat = dense_py.stat()
+    neurons_py = copy / "nndl_core" / "kernels" / "dense" / "neurons.py"
+    stat = neurons_py.stat()
     with open(copy / "nndl_core" / "kernels" / "elementwise.py", "a") as f:
         f.write(DOUBLED_EXP)
-    assert dense_py.stat().st_mtime_ns == stat.st_mtime_ns
+    assert neurons_py.stat().st_mtime_ns == stat.st_mtime_ns
 
     after = _sigmoid_in_fresh_process(copy, cache_dir)
     e = 2 * 0.36787944117144233  # the edited helper's exp(-1)
@@ -96,7 +98,7 @@ def test_locator_is_first_and_installed_once():
 
 
 def test_kernels_get_the_stamp_and_other_functions_do_not():
-    kernel = dense._sigmoid.py_func
+    kernel = neurons._sigmoid.py_func
     locator = KernelSourcesLocator.from_function(kernel, kernel.__code__.co_filename)
     assert locator is not None
     assert locator.get_source_stamp()[1] == kernel_sources_digest()

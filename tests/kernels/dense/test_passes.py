@@ -6,7 +6,7 @@ saturating and mostly-zero inputs; for every cost with its output neurons
 (sigmoid with quadratic or cross-entropy, softmax with log-likelihood) and
 every hidden neuron (sigmoid, tanh, ReLU); and, given the same masks, with
 ``regularization.dropout_backprop``. The training epochs built from these
-kernels are tested in ``test_dense_sgd.py``.
+kernels are tested in ``test_epoch.py``.
 
 Tolerance: ``rtol=1e-12``. The kernels skip exact zeros and add inputs in
 fours, so they sum in a different order than NumPy's BLAS, and Numba's
@@ -118,7 +118,7 @@ def test_feedforward_of_many_inputs_crosses_chunks(seed, mnist_rows):
     # More examples than the kernel's chunk, and not a multiple of it.
     images, _ = mnist_rows
     net = Network([784, 30, 10], seed=seed)
-    x = np.tile(images, (6, 1))[: dense.FEEDFORWARD_CHUNK * 2 + 7].T
+    x = np.tile(images, (6, 1))[: dense.passes.FEEDFORWARD_CHUNK * 2 + 7].T
     np.testing.assert_allclose(dense.feedforward(net, x), net.feedforward(x), rtol=RTOL)
 
 
@@ -194,88 +194,6 @@ def test_dropped_neurons_get_no_gradient(seed):
     assert np.all(nabla_w[0][~dropped] != 0)
 
 
-def test_to_sparse_keeps_every_nonzero_value(seed):
-    images = make_inputs(np.random.default_rng(seed), 7, 12, "zeros").T.copy()
-    images[3] = 0.0  # an image with no nonzero pixel at all
-    sparse = dense.to_sparse(images)
-    assert sparse.shape == images.shape
-    assert sparse.indptr[3] == sparse.indptr[4]
-    rebuilt = np.zeros_like(images)
-    for i in range(len(images)):
-        row = slice(sparse.indptr[i], sparse.indptr[i + 1])
-        rebuilt[i, sparse.indices[row]] = sparse.values[row]
-        assert np.all(np.diff(sparse.indices[row].astype(np.int64)) > 0)
-    np.testing.assert_array_equal(rebuilt, images)
-    assert len(sparse.values) == np.count_nonzero(images)
-
-
-def test_to_sparse_marks_where_each_image_crosses_the_split(seed):
-    images = make_inputs(np.random.default_rng(seed), 9, 20, "zeros").T.copy()
-    images[3] = 0.0
-    sparse = dense.to_sparse(images)
-    split = sparse.split
-    assert split == dense.balanced_split(np.count_nonzero(images, axis=0))
-    for i in range(len(images)):
-        start, middle, stop = sparse.indptr[i], sparse.middles[i], sparse.indptr[i + 1]
-        assert start <= middle <= stop
-        assert np.all(sparse.indices[start:middle] < split)
-        assert np.all(sparse.indices[middle:stop] >= split)
-
-
-@pytest.mark.parametrize(
-    "images, expected",
-    [
-        (np.zeros((3, 6)), 3),  # no nonzero entry: the middle
-        (np.zeros((0, 6)), 3),
-        (np.eye(4), 2),  # pixels 0 and 1 hold half
-        (np.array([[0.0, 0.0, 0.0, 5.0]]), 4),  # everything in the last pixel
-        (np.array([[7.0, 0.0, 0.0, 0.0]]), 1),
-    ],
-)
-def test_balanced_split(images, expected):
-    nonzero = np.count_nonzero(images, axis=0)
-    assert dense.balanced_split(nonzero) == expected
-    assert dense.to_sparse(images).split == expected
-    if nonzero.sum():
-        assert nonzero[:expected].sum() >= nonzero.sum() / 2
-        assert nonzero[: expected - 1].sum() < nonzero.sum() / 2
-
-
-def test_pack_then_unpack_gives_the_parameters_back(seed):
-    net = Network([6, 9, 8, 4], seed=seed)
-    weights, biases = dense.unpack(*dense.pack(net))
-    for actual, expected in zip(weights + biases, net.weights + net.biases):
-        np.testing.assert_array_equal(actual, expected)
-        assert actual.flags.c_contiguous and actual.dtype == np.float64
-
-
-def test_layout_codes_name_each_layers_neurons():
-    net = Network([4, 5, 6, 3], cost=costs.LogLikelihoodCost, activation="relu")
-    layout, _ = dense.pack(net)
-    codes = dense.ACTIVATIONS
-    assert layout.activations.tolist() == [codes["relu"]] * 2 + [codes["softmax"]]
-    assert layout.node_offsets.tolist() == [0, 0, 8, 16]  # hidden widths 8, 8
-
-
-def test_an_unknown_cost_is_refused_with_advice():
-    class Hinge:
-        name = "hinge"
-
-    with pytest.raises(NotImplementedError, match="hinge.*backend='numpy'"):
-        Network([4, 3, 2], seed=0, cost=Hinge, backend="numba")
-    net = Network([4, 3, 2], seed=0, cost=Hinge)  # fine on NumPy ...
-    with pytest.raises(NotImplementedError, match="hinge"):
-        dense.backprop(net, np.ones((4, 1)), np.ones((2, 1)))  # ... not here
-
-
-def test_the_quadratic_cost_needs_sigmoid_outputs():
-    class QuadraticSoftmax(costs.QuadraticCost):
-        output_activation = "softmax"
-
-    with pytest.raises(NotImplementedError, match="quadratic"):
-        Network([4, 3, 2], cost=QuadraticSoftmax, backend="numba")
-
-
 def test_masks_must_fit_the_hidden_layers():
     net = Network([4, 3, 5, 2], seed=0)
     x, y = np.ones((4, 2)), np.ones((2, 2))
@@ -283,18 +201,3 @@ def test_masks_must_fit_the_hidden_layers():
         dense.backprop(net, x, y, [np.ones((3, 1))])
     with pytest.raises(ValueError, match="hidden layer"):
         dense.backprop(net, x, y, [np.ones((3, 1)), np.ones((4, 1))])
-
-
-def test_buffers_start_on_a_cache_line():
-    """Weight rows and workspace blocks start cache lines (simd.ALIGNMENT)."""
-    from nndl_core.kernels.simd import ALIGNMENT
-
-    net = Network([784, 30, 10], seed=0)
-    layout, params = dense.pack(net)
-    assert params.ctypes.data % ALIGNMENT == 0
-    for l in range(2):
-        w_t = params[layout.w_offsets[l] : layout.b_offsets[l]]
-        assert w_t.ctypes.data % ALIGNMENT == 0
-    workspace = dense.make_workspace(layout, 10)
-    for buffer in (workspace.activations, workspace.deltas, workspace.values):
-        assert buffer.ctypes.data % ALIGNMENT == 0

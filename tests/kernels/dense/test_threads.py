@@ -1,11 +1,11 @@
-"""Two threads train the network one thread trains, bit for bit (kernels.dense_threads).
+"""Two threads train the network one thread trains, bit for bit (dense.threads).
 
 Plain SGD's epoch on two threads against the same epoch on one, for every
 option but momentum (which runs on one), every neuron and cost, tiny
 networks whose halves of the pixels may be empty, and all-zero images; the
 tasks each thread runs, a helper that starts late or is benched, a thread
 that fails or aborts, and the settings that choose the number of threads.
-(That one thread equals the readable references is test_dense_sgd.py's.)
+(That one thread equals the readable references is test_epoch.py's.)
 """
 
 import time
@@ -17,7 +17,7 @@ import pytest
 from nndl_core import Network, costs
 from nndl_core._testing import VALUE_RANGES, make_inputs
 from nndl_core.data import load_mnist
-from nndl_core.kernels import dense, dense_sgd, dense_steps, dense_threads, sync
+from nndl_core.kernels import dense, sync
 from nndl_core.kernels.sync import STRIDE
 
 COSTS = {
@@ -62,7 +62,7 @@ def _train_with_threads(threads, make_net, images, labels, orders, size, option)
     net = make_net()
     rng = np.random.default_rng(3)  # dropout masks
     for order in orders:
-        dense_sgd.train_epoch(
+        dense.train_epoch(
             net,
             images,
             labels,
@@ -134,12 +134,12 @@ def test_two_threads_on_all_zero_images():
     "mu, threads, expected", [(0.0, 2, 2), (0.0, 8, 2), (0.9, 2, 1), (0.0, 1, 1)]
 )
 def test_parts(mu, threads, expected):
-    assert dense_threads.parts(mu, threads) == expected
+    assert dense.threads.parts(mu, threads) == expected
 
 
 def test_parts_rejects_no_threads():
     with pytest.raises(ValueError, match="threads must be at least 1"):
-        dense_threads.parts(0.0, 0)
+        dense.threads.parts(0.0, 0)
 
 
 @pytest.mark.parametrize(
@@ -147,9 +147,9 @@ def test_parts_rejects_no_threads():
 )
 def test_default_threads_follows_nndl_threads(monkeypatch, setting, expected):
     monkeypatch.setenv("NNDL_THREADS", setting)
-    threads = dense_threads.default_threads()
+    threads = dense.threads.default_threads()
     if expected is None:
-        assert 1 <= threads <= dense_threads.MAX_THREADS
+        assert 1 <= threads <= dense.threads.MAX_THREADS
     else:
         assert threads == expected
 
@@ -158,7 +158,7 @@ def test_default_threads_follows_nndl_threads(monkeypatch, setting, expected):
 def test_default_threads_rejects_a_bad_setting(monkeypatch, setting):
     monkeypatch.setenv("NNDL_THREADS", setting)
     with pytest.raises(ValueError, match="NNDL_THREADS must be a whole number"):
-        dense_threads.default_threads()
+        dense.threads.default_threads()
 
 
 def test_a_failing_thread_fails_the_epoch_instead_of_hanging(monkeypatch, mnist_rows):
@@ -168,14 +168,14 @@ def test_a_failing_thread_fails_the_epoch_instead_of_hanging(monkeypatch, mnist_
         flags = args[-2]
         if args[-3] == 1:
             raise MemoryError("part 1 could not allocate its workspace")
-        waited.append(_wait_for(flags, dense_threads.READY, 1))  # released by abort
+        waited.append(_wait_for(flags, dense.threads.READY, 1))  # released by abort
         return 0
 
-    monkeypatch.setattr(dense_threads, "train_epoch_part", part)
+    monkeypatch.setattr(dense.threads, "train_epoch_part", part)
     images, labels = mnist_rows
     net = Network([784, 30, 10], seed=0)
     with pytest.raises(MemoryError, match="part 1"):
-        dense_sgd.train_epoch(net, images, labels, np.arange(10), 5, 1.0, threads=2)
+        dense.train_epoch(net, images, labels, np.arange(10), 5, 1.0, threads=2)
     assert waited == [False]
 
 
@@ -185,24 +185,22 @@ def test_the_two_threads_run_every_task_once(seed, mnist_rows):
     sparse = dense.to_sparse(images)
     rng = np.random.default_rng(seed)
     for _ in range(5):
-        ran = dense_sgd.train_epoch(
+        ran = dense.train_epoch(
             net, sparse, labels, rng.permutation(len(labels)), 7, 3.0, threads=2
         )
         assert len(ran) == 2 and min(ran) >= 0
         assert sum(ran) == 4 * 15  # a sum and a step per half and mini-batch
-    ran = dense_sgd.train_epoch(net, sparse, labels, np.arange(9), 7, 3.0)
-    assert len(ran) == dense_threads.parts(0.0) and sum(ran) == 4 * 2
-    assert (
-        dense_sgd.train_epoch(net, sparse, labels, np.arange(9), 7, 3.0, mu=0.5) == []
-    )
+    ran = dense.train_epoch(net, sparse, labels, np.arange(9), 7, 3.0)
+    assert len(ran) == dense.threads.parts(0.0) and sum(ran) == 4 * 2
+    assert dense.train_epoch(net, sparse, labels, np.arange(9), 7, 3.0, mu=0.5) == []
 
 
 def _part_arguments(net, images, labels, order, mini_batch_size, eta):
     layout, params = dense.pack(net)
     sparse = dense.to_sparse(images)
-    rule = dense_steps.Rule(eta, 0.0, 0, 1.0, 0.0, dense.cost_code(net))
+    rule = dense.steps.Rule(eta, 0.0, 0, 1.0, 0.0, dense.cost_code(net))
     width = int(layout.widths[1])
-    shared = dense_threads.Shared(
+    shared = dense.threads.Shared(
         np.zeros((2, mini_batch_size, width)),
         np.zeros((mini_batch_size, width)),
         np.zeros(2),
@@ -213,7 +211,7 @@ def _part_arguments(net, images, labels, order, mini_batch_size, eta):
         params,
         layout,
         head + body,
-        sync.make_flags(dense_threads.N_COUNTERS),
+        sync.make_flags(dense.threads.N_COUNTERS),
         shared,
     )
 
@@ -229,13 +227,13 @@ def _one_epoch_by_hand(seed, mnist_rows):
 
     def assert_one_threads_result():
         expected = Network([784, 30, 10], seed=seed)
-        dense_sgd.train_epoch(expected, images, labels, order, 10, 3.0, threads=1)
+        dense.train_epoch(expected, images, labels, order, 10, 3.0, threads=1)
         weights, biases = dense.unpack(layout, params)
         for actual, wanted in zip(weights + biases, expected.weights + expected.biases):
             np.testing.assert_array_equal(actual, wanted)
 
     def part(number):
-        return dense_threads.train_epoch_part(
+        return dense.threads.train_epoch_part(
             *args, params, layout, number, flags, shared
         )
 
@@ -259,17 +257,19 @@ def test_a_thread_stops_waiting_when_the_other_aborts(mnist_rows):
     )
     sync.abort(flags)
     # the helper would wait for thread 0's first delta; thread 0 gives up too
-    assert dense_threads.train_epoch_part(*args, params, layout, 1, flags, shared) == -1
-    assert dense_threads.train_epoch_part(*args, params, layout, 0, flags, shared) == -1
+    assert dense.threads.train_epoch_part(*args, params, layout, 1, flags, shared) == -1
+    assert dense.threads.train_epoch_part(*args, params, layout, 0, flags, shared) == -1
 
 
 def test_split_rows_divides_each_list_at_the_split(mnist_rows):
     images = mnist_rows[0]
     sparse = dense.to_sparse(images)
-    assert sparse.split == dense.balanced_split(np.count_nonzero(images, axis=0))
+    assert sparse.split == dense.sparse.balanced_split(np.count_nonzero(images, axis=0))
     order = np.random.default_rng(0).permutation(len(images))
-    listed = dense.input_rows((sparse.indptr, sparse.indices, sparse.values), order)
-    first, second = dense_threads.split_rows(listed, sparse.middles, order)
+    listed = dense.sparse.input_rows(
+        (sparse.indptr, sparse.indices, sparse.values), order
+    )
+    first, second = dense.threads.split_rows(listed, sparse.middles, order)
     for e, i in enumerate(order):
         low = sparse.indices[first[0][e] : first[1][e]]
         high = sparse.indices[second[0][e] : second[1][e]]
@@ -283,7 +283,7 @@ def test_a_benched_helper_claims_nothing_and_changes_nothing(seed, mnist_rows):
     import threading
 
     part, flags, assert_one_threads_result = _one_epoch_by_hand(seed, mnist_rows)
-    flags[dense_threads.BENCHED * STRIDE] = 10**9  # benched for the whole epoch
+    flags[dense.threads.BENCHED * STRIDE] = 10**9  # benched for the whole epoch
     ran = []
     helper = threading.Thread(target=lambda: ran.append(part(1)))
     helper.start()
@@ -294,9 +294,9 @@ def test_a_benched_helper_claims_nothing_and_changes_nothing(seed, mnist_rows):
 
 
 def test_each_benching_lasts_twice_as_long_as_the_one_before():
-    flags = sync.make_flags(dense_threads.N_COUNTERS)
+    flags = sync.make_flags(dense.threads.N_COUNTERS)
     for times, batch in enumerate((10, 500, 520)):
-        dense_threads._bench(flags, batch)
-        assert sync.peek(flags, dense_threads.BENCHINGS) == times + 1
-        expected = batch + 1 + dense_threads.BENCH * 2**times
-        assert sync.peek(flags, dense_threads.BENCHED) == expected
+        dense.threads._bench(flags, batch)
+        assert sync.peek(flags, dense.threads.BENCHINGS) == times + 1
+        expected = batch + 1 + dense.threads.BENCH * 2**times
+        assert sync.peek(flags, dense.threads.BENCHED) == expected

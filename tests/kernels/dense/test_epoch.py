@@ -33,7 +33,7 @@ import pytest
 from nndl_core import Network, costs
 from nndl_core._testing import VALUE_RANGES, assert_matches_reference, make_inputs
 from nndl_core.data import load_mnist
-from nndl_core.kernels import dense, dense_sgd
+from nndl_core.kernels import dense
 from nndl_core.regularization import dropout_backprop, sgd_step
 from nndl_core.training import one_hot
 
@@ -86,7 +86,7 @@ def _epochs_kernel(make_net, images, labels, orders, mini_batch_size, eta, optio
     rng = np.random.default_rng(11)  # dropout masks
     sparse = dense.to_sparse(images)
     for order in orders:
-        dense_sgd.train_epoch(
+        dense.train_epoch(
             net,
             sparse,
             labels,
@@ -211,7 +211,7 @@ def test_every_neuron_and_cost_matches_sgd_step(seed, mnist_rows, cost, hidden, 
 def test_dropout_masks_are_the_references_masks(seed):
     net = Network([5, 7, 4, 3], seed=seed)
     layout, _ = dense.pack(net)
-    masks = dense_sgd.dropout_masks(np.random.default_rng(seed), 6, layout, 0.4)
+    masks = dense.epoch.dropout_masks(np.random.default_rng(seed), 6, layout, 0.4)
     assert masks.shape == (6, 8 + 8)  # two hidden layers, padded to 8
     rng = np.random.default_rng(seed)
     for batch in range(6):  # dropout_backprop draws one mask per hidden layer
@@ -240,7 +240,7 @@ def test_masks_reach_the_kernel_in_order(seed):
             w - 0.5 / 4 * nw for w, nw in zip(expected.weights, nabla_w)
         ]
         expected.biases = [b - 0.5 / 4 * nb for b, nb in zip(expected.biases, nabla_b)]
-    dense_sgd.train_epoch(
+    dense.train_epoch(
         net,
         images,
         labels,
@@ -263,8 +263,8 @@ def test_l2_is_off_by_default(seed, mnist_rows):
         Network([784, 30, 10], seed=seed),
         Network([784, 30, 10], seed=seed),
     )
-    dense_sgd.train_epoch(default, images, labels, order, 10, 3.0)
-    dense_sgd.train_epoch(explicit, images, labels, order, 10, 3.0, lmbda=0.0, n=7)
+    dense.train_epoch(default, images, labels, order, 10, 3.0)
+    dense.train_epoch(explicit, images, labels, order, 10, 3.0, lmbda=0.0, n=7)
     for actual, expected in zip(
         explicit.weights + explicit.biases, default.weights + default.biases
     ):
@@ -275,8 +275,8 @@ def test_dense_and_sparse_images_train_alike(seed, mnist_rows):
     images, labels = mnist_rows
     order = np.random.default_rng(seed).permutation(len(images))
     nets = [Network([784, 30, 10], seed=seed) for _ in range(2)]
-    dense_sgd.train_epoch(nets[0], images, labels, order, 10, 3.0)
-    dense_sgd.train_epoch(nets[1], dense.to_sparse(images), labels, order, 10, 3.0)
+    dense.train_epoch(nets[0], images, labels, order, 10, 3.0)
+    dense.train_epoch(nets[1], dense.to_sparse(images), labels, order, 10, 3.0)
     for actual, expected in zip(nets[1].weights, nets[0].weights):
         np.testing.assert_array_equal(actual, expected)
 
@@ -285,7 +285,7 @@ def test_train_epoch_writes_back_float64_parameters_of_the_same_shapes(mnist_row
     images, labels = mnist_rows
     net = Network([784, 30, 10], seed=0)
     shapes = [w.shape for w in net.weights] + [b.shape for b in net.biases]
-    dense_sgd.train_epoch(net, images, labels, np.arange(len(images)), 10, 3.0)
+    dense.train_epoch(net, images, labels, np.arange(len(images)), 10, 3.0)
     assert [w.shape for w in net.weights] + [b.shape for b in net.biases] == shapes
     assert all(p.dtype == np.float64 for p in net.weights + net.biases)
 
@@ -314,4 +314,4 @@ def test_train_epoch_rejects_bad_arguments(change, message):
         "eta": 1.0,
     } | change
     with pytest.raises(ValueError, match=message):
-        dense_sgd.train_epoch(Network([5, 7, 3], seed=0), **arguments)
+        dense.train_epoch(Network([5, 7, 3], seed=0), **arguments)

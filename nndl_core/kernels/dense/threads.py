@@ -1,8 +1,8 @@
 """Plain SGD's epoch on one thread or two, bit for bit the same (Numba kernels).
 
-Used by :func:`nndl_core.kernels.dense_sgd.train_epoch` for plain SGD (no
-momentum); ``tests/kernels/test_dense_threads.py`` checks that two threads
-give one thread's bits, and ``tests/kernels/test_dense_sgd.py`` that the
+Used by :func:`nndl_core.kernels.dense.epoch.train_epoch` for plain SGD (no
+momentum); ``tests/kernels/dense/test_threads.py`` checks that two threads
+give one thread's bits, and ``tests/kernels/dense/test_epoch.py`` that the
 epoch equals the readable references.
 
 Two threads
@@ -11,7 +11,7 @@ Plain SGD's epoch (:func:`train_epoch_part`) runs on both cores of a
 two-core machine (:func:`default_threads`; ``NNDL_THREADS=1`` for one).
 Most of its work is the first layer: summing, for each example, the rows of
 weights of its nonzero pixels, and stepping those rows. That work is split
-by pixel: :func:`dense.to_sparse` finds the pixel that divides the training
+by pixel: :func:`sparse.to_sparse` finds the pixel that divides the training
 set's nonzero pixels into two halves of the same size (407 for MNIST: the
 top and the bottom of the digits) and marks where each image's pixels cross
 it. Each half of the rows gets two tasks per mini-batch, its part of the
@@ -31,109 +31,11 @@ mini-batch (5,000 an epoch). On one thread the same tasks run in the same
 order, and the two halves are summed separately there too: the trained
 network is the same, bit for bit, on one thread or two.
 
-Versions of the plain-SGD epoch
--------------------------------
-Seconds per epoch of [784, 30, 10] on the 50,000 MNIST training images,
-mini-batch 10, on the project's 2-core machine (shared with other jobs while
-measured; the NumPy reference took 0.50 there):
-
-1. One example at a time, gradient accumulated per row: 0.27.
-2. A mini-batch at a time, inputs regrouped by neuron (CSC) for forward and
-   backward, one row per pass over ``z``: 0.26.
-3. Four rows per pass over ``z``, rows padded to 8, gradient summed per
-   mini-batch (CSC), then a separate update of the touched rows: 0.23.
-4. Gradient applied per example without a ``nabla`` buffer, two images
-   scanned per pass for their nonzero pixels, branch-free sigmoid:
-   0.17-0.18.
-5. The data set's nonzero pixels listed once per training run
-   (``dense.to_sparse``, uint32 indices: no negative-index checks), L2's
-   decay kept as a per-layer scale. Against version 4 in the same process,
-   epochs alternating, CPU seconds per epoch (median of 7, with the machine
-   at a load average of 3.3-3.7 from other jobs, so both slower than above):
-   0.229 -> 0.186 (0.84x), bit-identical results; chapter 3's [784, 100,
-   10] with cross-entropy and L2 (lmbda = 5, eta = 0.5): 0.523 -> 0.433
-   (0.80x), results within 1e-13. Listing the pixels takes 0.1-0.3 s once.
-6. Explicit vectors (``kernels/simd.py``): each example's
-   weighted inputs summed in vector registers, its delta held in registers
-   while the rows of its nonzero inputs are updated, fused multiply-adds,
-   buffers that start on a cache line; a sigmoid that vectorizes
-   (``kernels/elementwise.py``, and NumPy's error model, so that a division
-   needs no zero test) over whole padded rows; BP2 as a sum of rows of the
-   transposed weights; the next mini-batch's pixels prefetched; the
-   per-mini-batch accessors inlined. Against version 5 in the same process,
-   epochs alternating, CPU seconds per epoch (median of 15; load average
-   0.9): 0.178 -> 0.104 (0.58x); chapter 3's network (median of 9): 0.454
-   -> 0.285 (0.63x). The steps, measured the same way, one against the
-   previous: vectors 0.75x, error model 0.96x, vectorized exp 0.96x, BP2
-   0.96x, aligned buffers 0.87x, inlined accessors 0.95x, whole-row
-   activations 0.96x; prefetching saves 12% (0.88x without it).
-
-7. The epoch looks up where its images' pixels lie once, in
-   its shuffled order (``dense.input_rows``), instead of ten random reads
-   of ``indptr`` per mini-batch, and asks for the next mini-batch's pixels
-   in two halves (before the forward pass and before the step: all at
-   once, the prefetches waited for a full queue of outstanding misses);
-   the exponential's Horner steps are fused multiply-adds
-   (``elementwise.fma``: a layer's sigmoids 0.59x the time). Against
-   version 6, same process, epochs alternating: 0.948x (median of 21) and
-   0.966x (median of 25: 0.1016 -> 0.0981 s; the machine's speed drifted
-   by 30% within the hour); chapter 3's network 0.985x (median of 11).
-8. (this file) Two threads, as above. In fresh processes taking turns
-   (2-core machine, nothing else running), chapter 1's network: one thread
-   0.086-0.091 s, two threads 0.066-0.068 s (0.77x); chapter 3's [784,
-   100, 10] with L2: 0.25 -> 0.17 s (0.68x). With a CPU-bound job on one
-   core: one thread 0.085, two 0.087-0.097; with one on each core, one
-   thread 0.14, two 0.086-0.17. Summing the halves separately on one
-   thread costs nothing measurable (version 7's 0.085 s in the same
-   rounds). The helper waits for its next task spinning, then yielding its
-   core, then sleeping (:func:`sync.relax`), so that a benched helper does
-   not compete for a core with thread 0.
-
-   Tried first and replaced: both threads running the whole network on
-   copies of the upper layers and meeting once per mini-batch (a barrier
-   of two counters), each summing and stepping its own half (or its own
-   columns) of the first layer. As fast on an idle machine (0.064-0.066
-   s), but a thread the operating system deschedules stalls the other at
-   every mini-batch: with one busy core, 0.13 s; with two, 0.4-2.3 s.
-   Splitting the first layer by columns (neurons) instead of rows saves
-   less for chapter 1's 30 neurons (0.91x): a row's fixed cost (its index,
-   its value, its address) does not shrink with its width.
-
-Tried and left out: regrouping each mini-batch's inputs by pixel (a
-compressed-column listing per mini-batch, so that a row of weights is read
-and written once per mini-batch rather than once per example: 382 distinct
-pixels instead of 1,500 for ten images). Listing costs about a third of an
-epoch, and the regrouped forward pass, which must then load and store each
-example's sums for every pixel, ran 1.8x slower than summing in registers;
-the regrouped update was at best 15% faster; a register-tiled variant
-(five examples' sums in registers, zeros for absent pixels) lost to the
-listing as well. Also: four or two rows per pass in the update (no
-faster); even and odd rows into two pairs of sums for narrow layers (7%
-slower); prefetching the rows of weights (slower); prefetching two
-mini-batches ahead instead of one, or with another cache hint (no
-different); uint16 pixel indices (no different); passing start and stop
-instead of slicing the listed inputs (no different); Numba-inlining the
-per-example helpers as well (1.6-1.8x slower; the compiled loops then
-update reference counts for every example); ``_sum_rows`` looping over a
-row's blocks itself (5% slower); kernels that loop over a mini-batch's
-examples themselves, so that a mini-batch makes a few calls instead of
-ten per layer (no faster); arrays without a reference count for the
-epoch (the atomic count updates left the profile, the epoch was no
-faster); the first layer's weights stored as four column blocks of (784,
-8), so that a mini-batch's rows of one block fit the first-level cache
-(forward pass 1.1-1.7x slower: four times the index loads); merging two
-examples' sorted pixel lists in the update, so that a pixel both have is
-loaded and stored once (24% fewer rows, 1.5x slower: each step of the
-merge waits for the last); summing every other example's rows in reverse
-order, to start where the last example left the cache (no different);
-listing the nonzero pixels on both cores (``prange``): on a busy two-core machine
-every parallel region waits for a descheduled thread, and the epoch took
-five times longer. What is left: for chapter 1's network, about a third
-of an epoch is the update of the first layer's rows (each a load, fused
-multiply-add and store of four vectors, from the second-level cache: the
-weights, 200 KB, do not fit the first), a quarter the first layer's
-forward pass, and the rest the second layer, the neurons and the
-mini-batch bookkeeping (measured by leaving each part out).
+Version
+-------
+This is version 8 of the plain-SGD epoch (two threads); versions 1-7, their
+timings, and what was tried and left out are told on the book's page
+``book/engineering.md`` ("How the kernels got here").
 """
 
 import os
@@ -143,20 +45,15 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from . import sync
-from ._options import NJIT_OPTIONS
-from .dense import (
-    batch_rows,
-    biases,
-    block,
-    finish_forward,
-    forward_hidden,
-    input_rows,
-    make_workspace,
-    weighted_sums,
-    weights_t,
-)
-from .dense_steps import (
+from .. import sync
+from .._options import NJIT_OPTIONS
+from ..simd import aligned_zeros
+from ..sync import ABORT, SPINS, claim, peek, publish, relax
+from .layer import finish_forward, weighted_sums
+from .layout import biases, block, make_workspace, weights_t
+from .passes import forward_hidden
+from .sparse import batch_rows, input_rows
+from .steps import (
     _decay_scale,
     _penalize_rows,
     _rescale,
@@ -167,20 +64,8 @@ from .dense_steps import (
     prefetch_next_batch,
     step_upper_layers,
 )
-from .simd import aligned_zeros
-from .sync import ABORT, SPINS, claim, peek, publish, relax
 
-__all__ = [
-    "BENCH",
-    "MAX_THREADS",
-    "N_COUNTERS",
-    "Shared",
-    "default_threads",
-    "parts",
-    "run_parts",
-    "split_rows",
-    "train_epoch_part",
-]
+__all__ = ["MAX_THREADS", "default_threads", "parts", "train_epoch_part"]
 
 
 @njit(**NJIT_OPTIONS)
@@ -195,8 +80,8 @@ def _add(a, b, out):
 def split_rows(listed, middles, order):
     """The two halves (pixels ``< split`` and ``>= split``) of an epoch's listing.
 
-    ``listed`` is :func:`dense.input_rows` for ``order``; ``middles`` is
-    :class:`dense.SparseImages`' ``middles``. Returns two listings of the
+    ``listed`` is :func:`sparse.input_rows` for ``order``; ``middles`` is
+    :class:`sparse.SparseImages`' ``middles``. Returns two listings of the
     same form, ``(starts, middles[order], ...)`` and ``(middles[order],
     stops, ...)``.
     """
@@ -234,7 +119,7 @@ def _run_task(task, half, halves, w0, split, mini_batch_size, rule, shared):
     """Task ``task`` of half ``half``: mini-batch ``task // 2``'s sums or step.
 
     Even tasks sum the half's rows of the first layer into ``shared.sums``
-    (:func:`dense.weighted_sums`); odd ones apply the mini-batch's step to
+    (:func:`layer.weighted_sums`); odd ones apply the mini-batch's step to
     them (:func:`_penalize_rows`, :func:`_step_weights`). Each first asks
     for half of the next mini-batch's pixels.
     """
@@ -322,7 +207,7 @@ def train_epoch_part(
     mini_batch_size]`` (the last may be shorter), with dropout masks
     ``masks[k]`` (none when ``masks`` has no rows); ``images`` is the data
     set's ``(indptr, indices, values)`` and ``middles``, ``split`` say where
-    its halves meet (:class:`dense.SparseImages`).
+    its halves meet (:class:`sparse.SparseImages`).
 
     The first layer, most of the work, is split in two by its input pixels:
     the weighted inputs are summed over the pixels ``< split`` and over
@@ -439,7 +324,7 @@ def parts(mu, threads=None):
 def run_parts(n_threads, images, *args):
     """Run :func:`train_epoch_part` on ``n_threads`` threads (this one is part 0).
 
-    ``images`` is a :class:`dense.SparseImages`; ``args`` are
+    ``images`` is a :class:`sparse.SparseImages`; ``args`` are
     ``train_epoch_part``'s from ``labels`` to ``layout``. A thread that
     raises tells the other to stop waiting (``sync.abort``), and its error
     is raised here once both have stopped.

@@ -1,8 +1,8 @@
 """One mini-batch's step, layer by layer: the Numba kernels SGD's epochs share.
 
-Used by the epochs of :mod:`nndl_core.kernels.dense_threads` (plain SGD) and
-:mod:`nndl_core.kernels.dense_sgd` (momentum), which
-``tests/kernels/test_dense_sgd.py`` checks against the readable references.
+Used by the epochs of :mod:`nndl_core.kernels.dense.threads` (plain SGD) and
+:mod:`nndl_core.kernels.dense.momentum`, which
+``tests/kernels/dense/test_epoch.py`` checks against the readable references.
 
 Two ways to step
 ----------------
@@ -23,7 +23,7 @@ Two ways to step
   every step, so the summed gradient is stored (``dense_backward``) and
   each parameter then does exactly what ``sgd_step`` does,
   ``v -> mu v - eta (nabla/m + penalty')``, ``w -> w + v``
-  (``dense_sgd.momentum_epoch_kernel``, on one thread).
+  (``momentum.momentum_epoch_kernel``, on one thread).
 """
 
 from collections import namedtuple
@@ -31,29 +31,13 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from ._options import NJIT_INLINE_OPTIONS, NJIT_OPTIONS
-from .dense import (
-    _add_to_rows,
-    backpropagate,
-    batch_rows,
-    biases,
-    block,
-    hidden_input,
-    output_delta,
-    prefetch_rows,
-    weights_t,
-)
+from .._options import NJIT_INLINE_OPTIONS, NJIT_OPTIONS
+from .layer import _add_to_rows
+from .layout import biases, block, hidden_input, weights_t
+from .passes import backpropagate, output_delta
+from .sparse import batch_rows, prefetch_rows
 
-__all__ = [
-    "PENALTIES",
-    "Rule",
-    "backpropagate_upper_layers",
-    "dense_sgd_step",
-    "momentum_step",
-    "one_hot_batch",
-    "prefetch_next_batch",
-    "step_upper_layers",
-]
+__all__ = ["PENALTIES", "Rule", "dense_sgd_step", "momentum_step"]
 
 #: Codes of the weight penalties (``regularization`` argument -> int).
 PENALTIES = {"l2": 0, "l1": 1}
@@ -65,7 +49,7 @@ Rule.__doc__ = """How one mini-batch step changes the parameters.
 ``eta`` the learning rate; ``lmbda_n`` is ``lmbda / n`` and ``penalty`` its
 kind (``PENALTIES``); ``decay = 1 - eta * lmbda / n`` as ``update_mini_batch``
 computes it; ``mu`` the momentum coefficient (0: plain SGD); ``cost`` the
-cost's code (``dense.COSTS``).
+cost's code (``neurons.COSTS``).
 """
 
 
@@ -163,7 +147,7 @@ def momentum_step(params, velocities, nabla, layout, m, rule):
     (lmbda/n) w`` (L2) or ``(lmbda/n) sgn(w)`` (L1); for biases ``v -> mu v -
     eta nabla/m``; then ``w -> w + v`` and ``b -> b + v``: the reference's
     operations in the reference's order. ``params``, ``velocities`` and
-    ``nabla`` share the layout of :func:`dense.pack`; ``nabla`` is left zeroed
+    ``nabla`` share the layout of :func:`layout.pack`; ``nabla`` is left zeroed
     for the next mini-batch.
     """
     mu, eta, lmbda_n = rule.mu, rule.eta, rule.lmbda_n

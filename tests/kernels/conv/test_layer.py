@@ -4,7 +4,7 @@ Conv-pool layers against ``nndl_core.conv``: forward outputs and all
 gradients, over shapes with odd sizes, several channels, a batch of 1, 1x1
 filters, borders that pooling ignores, the book's two layers, and real
 MNIST digits; for every activation. The dense and softmax layers' kernels
-are tested in ``test_layers.py``.
+are tested in ``tests/kernels/test_layers.py``.
 
 Tolerances. float64: ``rtol=1e-12`` with ``atol="scaled"`` (1e-12 times the
 array's largest entry): the kernels sum in another order than ``einsum``, so
@@ -20,7 +20,7 @@ import pytest
 from nndl_core import conv
 from nndl_core._testing import assert_matches_reference
 from nndl_core.data import load_mnist
-from nndl_core.kernels import conv as kernels
+from nndl_core.kernels.conv import layer as kernels
 
 RTOL = 1e-12
 RTOL_FLOAT32 = 2e-5

@@ -1,13 +1,12 @@
-"""Numba kernels for a whole epoch of mini-batch SGD on a fully connected network.
+"""One epoch of mini-batch SGD on the compiled path: :func:`train_epoch`.
 
 Used by :meth:`nndl_core.network.Network.SGD` (chap1, chap2) and
-:func:`nndl_core.trainer.train` (chap3, chap5) with ``backend="numba"``. One
-compiled call runs an epoch: for each mini-batch, the forward pass and
-backpropagation of :mod:`nndl_core.kernels.dense`, then the step
-(:mod:`nndl_core.kernels.dense_steps`). Plain SGD runs on one thread or two
-(:mod:`nndl_core.kernels.dense_threads`), momentum on one
-(:func:`momentum_epoch_kernel`). The tests
-(``tests/kernels/test_dense_sgd.py``) check every option against the
+:func:`nndl_core.trainer.train` (chap3, chap5) with ``backend="numba"``.
+:func:`train_epoch` checks its arguments, packs the network
+(:mod:`~nndl_core.kernels.dense.layout`), and runs the epoch in one compiled
+call: plain SGD on one thread or two (:mod:`~nndl_core.kernels.dense.threads`),
+momentum on one (:mod:`~nndl_core.kernels.dense.momentum`). The tests
+(``tests/kernels/dense/test_epoch.py``) check every option against the
 readable references: ``Network.update_mini_batch`` for plain SGD with L2,
 ``regularization.sgd_step`` for L1, dropout and momentum.
 
@@ -19,72 +18,16 @@ mini-batch ``k``.
 """
 
 import numpy as np
-from numba import njit
 
-from ..validation import check_labels
-from . import dense, dense_threads
-from ._options import NJIT_OPTIONS
-from .dense import (
-    batch_rows,
-    input_rows,
-    make_workspace,
-    network_backward,
-    network_forward,
-)
-from .dense_steps import (
-    PENALTIES,
-    Rule,
-    momentum_step,
-    one_hot_batch,
-    prefetch_next_batch,
-)
-from .simd import aligned_zeros
+from ...validation import check_labels
+from .layout import pack, pack_like, read_only, unpack
+from .momentum import momentum_epoch_kernel
+from .neurons import cost_code
+from .sparse import SparseImages, to_sparse
+from .steps import PENALTIES, Rule
+from .threads import parts, run_parts
 
-__all__ = [
-    "dropout_masks",
-    "momentum_epoch_kernel",
-    "train_epoch",
-]
-
-
-@njit(**NJIT_OPTIONS)
-def momentum_epoch_kernel(
-    images, labels, order, mini_batch_size, rule, masks, params, velocities, layout
-):
-    """One epoch of SGD with momentum over ``images[order]``, in place.
-
-    Mini-batch ``k`` is ``order[k * mini_batch_size : (k + 1) *
-    mini_batch_size]`` (the last may be shorter), with dropout masks
-    ``masks[k]`` (none when ``masks`` has no rows). ``images`` is the data
-    set's ``(indptr, indices, values)`` (:func:`dense.to_sparse`).
-    ``params`` and ``velocities`` are updated in place. Every weight moves
-    in every step, so each mini-batch's gradient is summed
-    (``dense.network_backward``) and then applied (:func:`momentum_step`).
-    Plain SGD is :func:`dense_threads.train_epoch_part`.
-    """
-    n = order.shape[0]
-    capacity = max(1, min(mini_batch_size, n))  # a huge mini-batch needs no more
-    workspace = make_workspace(layout, capacity)
-    y = np.zeros((capacity, layout.sizes[-1]))
-    nabla = aligned_zeros(params.shape[0])  # zeroed by momentum_step after use
-    ones = np.ones(max(layout.node_offsets[-1], 1))  # no dropout
-    listed = input_rows(images, order)  # the epoch's examples, in order
-    for batch in range((n + mini_batch_size - 1) // mini_batch_size):
-        start = batch * mini_batch_size
-        m = min(start + mini_batch_size, n) - start
-        one_hot_batch(labels, order, start, y[:m])
-        prefetch_next_batch(listed, batch, mini_batch_size, 0)
-        inputs = batch_rows(listed, start, start + m)
-        mask = masks[batch] if masks.shape[0] else ones
-        network_forward(params, layout, inputs, mask, workspace)
-        prefetch_next_batch(listed, batch, mini_batch_size, 1)
-        network_backward(
-            params, nabla, layout, inputs, mask, y[:m], rule.cost, workspace
-        )
-        momentum_step(params, velocities, nabla, layout, m, rule)
-
-
-# --- Python wrappers ----------------------------------------------------------
+__all__ = ["dropout_masks", "train_epoch"]
 
 
 def dropout_masks(rng, n_batches, layout, p_drop):
@@ -187,9 +130,9 @@ def train_epoch(
     rng : numpy.random.Generator, optional
         Draws the dropout masks (:func:`dropout_masks`); needed if dropout > 0.
     threads : int, optional
-        Threads for plain SGD (:func:`dense_threads.train_epoch_part`); the
+        Threads for plain SGD (:func:`threads.train_epoch_part`); the
         result is the same for any number. Defaults to
-        :func:`dense_threads.default_threads`.
+        :func:`threads.default_threads`.
 
     Returns
     -------
@@ -198,8 +141,8 @@ def train_epoch(
         half of its rows and mini-batch) each thread ran, thread 0 first;
         with momentum, an empty list.
     """
-    if not isinstance(images, dense.SparseImages):
-        images = dense.to_sparse(images)
+    if not isinstance(images, SparseImages):
+        images = to_sparse(images)
     n_samples, n_in = images.shape
     if n_in != net.sizes[0]:
         raise ValueError(
@@ -218,9 +161,9 @@ def train_epoch(
         penalty=PENALTIES[regularization],
         decay=float(1.0 - eta * lmbda / n) if regularization == "l2" else 1.0,
         mu=float(mu),
-        cost=dense.cost_code(net),
+        cost=cost_code(net),
     )
-    layout, params = dense.pack(net)
+    layout, params = pack(net)
     n_batches = -(-len(order) // mini_batch_size)
     if dropout > 0:
         if rng is None:
@@ -233,18 +176,18 @@ def train_epoch(
             [np.zeros_like(w) for w in net.weights],
             [np.zeros_like(b) for b in net.biases],
         )
-    flat_velocities = dense.pack_like(layout, *velocities) if mu else np.zeros(0)
-    labels, order = dense.read_only(labels), dense.read_only(order)
-    n_threads = dense_threads.parts(mu, threads)  # checks threads, also with mu
+    flat_velocities = pack_like(layout, *velocities) if mu else np.zeros(0)
+    labels, order = read_only(labels), read_only(order)
+    n_threads = parts(mu, threads)  # checks threads, also with mu
     common = (labels, order, mini_batch_size, rule, masks, params)
     if mu:
         arrays = (images.indptr, images.indices, images.values)
         momentum_epoch_kernel(arrays, *common, flat_velocities, layout)
         ran = []
     else:
-        ran = dense_threads.run_parts(n_threads, images, *common, layout)
-    net.weights, net.biases = dense.unpack(layout, params)
+        ran = run_parts(n_threads, images, *common, layout)
+    net.weights, net.biases = unpack(layout, params)
     if mu:
-        v_w, v_b = dense.unpack(layout, flat_velocities)
+        v_w, v_b = unpack(layout, flat_velocities)
         velocities[0][:], velocities[1][:] = v_w, v_b
     return ran
