@@ -252,7 +252,7 @@ def _bench(args):
 
     training = load_mnist(args.data).training
     if args.network == "conv":
-        from .bench_conv import format_conv_table, run_conv_benchmark
+        from .bench.conv import format_conv_table, run_conv_benchmark
 
         backends = args.backends or "numba,torch"
         results = run_conv_benchmark(
@@ -264,7 +264,7 @@ def _bench(args):
         )
         print(format_conv_table(results))
         return
-    from .bench import format_table, run_dense_benchmark
+    from .bench.dense import format_table, run_dense_benchmark
 
     results = run_dense_benchmark(
         training,

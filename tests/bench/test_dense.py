@@ -1,15 +1,12 @@
-"""Smoke test of ``nndl_core.bench`` on tiny data: structure and counts, not speed."""
+"""Smoke test of ``nndl_core.bench.dense`` on tiny data: structure, not speed."""
 
 import numpy as np
 import pytest
 
-from nndl_core.bench import (
+from nndl_core.bench.dense import (
     BACKENDS,
     NETWORKS,
-    arithmetic_bound,
-    flops_per_epoch,
     format_table,
-    measure_peak_flops,
     run_dense_benchmark,
 )
 from nndl_core.data import Dataset
@@ -133,34 +130,3 @@ def test_one_backend_alone_has_no_ratio_to_numba(tiny_training):
 def test_bad_arguments_are_rejected(tiny_training, kwargs, message):
     with pytest.raises(ValueError, match=message):
         run_dense_benchmark(tiny_training, sizes=(12, 5, 4), **kwargs)
-
-
-def test_flops_count_every_product_by_hand():
-    # [3, 2, 1], 4 examples, mini-batches of 2, L2: per example the forward
-    # pass and BP4 cost 2*(6 + 2) each, BP2 into the hidden layer 2*2; each
-    # mini-batch's step costs 3 per weight (decay, scale, subtract), 2 per bias.
-    per_example = 2 * 2 * (6 + 2) + 2 * 2
-    per_batch = 3 * 8 + 2 * 3
-    assert (
-        flops_per_epoch([3, 2, 1], 4, 2, lmbda=1.0) == 4 * per_example + 2 * per_batch
-    )
-    assert flops_per_epoch([3, 2, 1], 4, 2) == 4 * per_example + 2 * (2 * 8 + 2 * 3)
-    # One nonzero input of three: the first layer's products shrink to 1 * 2;
-    # the fused step leaves L2's decay of every weight and the biases' step.
-    sparse = 4 * (2 * 2 * (2 + 2) + 2 * 2) + 2 * (8 + 2 * 3)
-    assert flops_per_epoch([3, 2, 1], 4, 2, lmbda=1.0, n_inputs=1) == sparse
-
-
-def test_the_bound_divides_the_flops_by_the_peak(tiny_training):
-    config = {"sizes": [12, 5, 4], "n_training": 23, "mini_batch_size": 5, "lmbda": 5.0}
-    bound = arithmetic_bound(tiny_training.images, config, peak_flops=1e9)
-    nonzero = np.count_nonzero(tiny_training.images) / 23
-    assert bound["nonzero_inputs"] == pytest.approx(nonzero)
-    assert bound["dense_seconds"] == bound["dense_flops"] / 1e9
-    assert bound["sparse_flops"] < bound["dense_flops"]
-    expected = flops_per_epoch([12, 5, 4], 23, 5, 5.0, n_inputs=nonzero)
-    assert bound["sparse_flops"] == pytest.approx(expected)
-
-
-def test_the_measured_peak_is_a_rate():
-    assert measure_peak_flops(repeats=1, n=1000) > 0

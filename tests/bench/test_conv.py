@@ -1,4 +1,4 @@
-"""``nndl_core.bench_conv`` on a tiny network: what it measures, not how fast.
+"""``nndl_core.bench.conv`` on a tiny network: what it measures, not how fast.
 
 No test here asserts a time: the machine is shared, and a benchmark's
 numbers belong in its report, not in a pass/fail line.
@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from nndl_core import bench_conv
+from nndl_core.bench import conv as bench_conv
 from nndl_core.conv import ConvPoolLayer
 from nndl_core.layers import FullyConnectedLayer, SoftmaxLayer
 

@@ -29,10 +29,10 @@ import time
 
 import numpy as np
 
-from .bench import _machine
-from .conv import ConvPoolLayer
-from .convnet import Network3
-from .layers import FullyConnectedLayer, SoftmaxLayer
+from ..conv import ConvPoolLayer
+from ..convnet import Network3
+from ..layers import FullyConnectedLayer, SoftmaxLayer
+from .machine import describe_machine
 
 __all__ = [
     "book_layers",
@@ -176,7 +176,7 @@ def run_conv_benchmark(
         raise ValueError(f"need at least one mini-batch of images, got {len(images)}")
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
-    results = {"config": config, "machine": _machine(), "backends": {}}
+    results = {"config": config, "machine": describe_machine(), "backends": {}}
     trainers = {}
     for backend in backends:
         if backend == "numba":
