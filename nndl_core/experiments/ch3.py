@@ -11,10 +11,11 @@ only the author's published result files hold says so where it is used.
 The book ran no MNIST experiment for softmax, L1, dropout, momentum or
 tanh/ReLU; ours are our own settings, said in each profile's note.
 
-The module is longer than the library's usual 400 lines because the chapter
-has some forty experiments, each with the book's figure and the reasoning
-behind its tolerance; splitting the catalogue by section would scatter the
-names the chapter's page imports (its ``BOOK_*`` figures and parameters).
+This module is longer than the library's usual 400 lines: it is the
+catalogue of some forty experiments, each registered with the book's figure
+and the reasoning behind its tolerance, and the chapter's page and
+``nndl list`` look them up by chapter. The run machinery it shares with
+chapters 1 and 5 is in :mod:`nndl_core.experiments.runs`.
 """
 
 from dataclasses import dataclass, replace
