@@ -7,7 +7,7 @@ never in the library.
 ``run``, ``warm-cache`` and ``reproduce`` print one line per epoch, with an
 estimate of the time left and, for chapter 6's networks, the validation
 and test accuracy. Chapter 6's trainings save a checkpoint after every epoch (see
-``nndl_core.experiments.ch6``): interrupted (Ctrl-C, a kill, a crash), the
+``nndl_core.experiments.conv_runs``): interrupted (Ctrl-C, a kill, a crash), the
 same command resumes from the last finished epoch and says so.
 """
 

@@ -69,7 +69,7 @@ PRESENTATION_MODULES = (
     "plotting*.py",
     "cli.py",
     "__main__.py",
-    "bench*.py",
+    "bench/*.py",
     "ledger.py",
     "experiments/__init__.py",
     "experiments/_cache.py",
