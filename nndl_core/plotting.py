@@ -25,6 +25,8 @@ INK = "#1f2933"  # text and outlines
 ACCENT = "#c2410c"  # highlighted edges and the book's numbers
 NEURON_FACE = "#f5f7fa"
 EDGE = "#9aa5b1"  # unhighlighted connections and guide lines
+SECOND = "#1d4ed8"  # a second curve or highlight beside ACCENT
+FAINT = "#c7ccd1"  # ghosted neurons and background guides
 _CENTRED = dict(ha="center", va="center", color=INK)  # text in a node
 _PATH = dict(color=ACCENT, marker="o", markersize=4, lw=1.5)  # descent steps
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .plotting import ACCENT, INK, SECOND
+
 __all__ = [
     "INPUT_SIDE",
     "KSH_LAYERS",
@@ -28,9 +30,6 @@ __all__ = [
     "plot_ksh_architecture",
 ]
 
-INK = "#1f2933"  # the palette of nndl_core.plotting
-ACCENT = "#c2410c"
-SECOND = "#1d4ed8"
 GPU_FACES = ("#dbeafe", "#ffedd5")  # GPU 1 (blue), GPU 2 (orange)
 GPU_EDGES = (SECOND, ACCENT)
 

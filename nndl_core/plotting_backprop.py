@@ -13,6 +13,8 @@ are numbered from 1, as in the book's equations.
 
 import numpy as np
 
+from .plotting import ACCENT, FAINT, INK, NEURON_FACE, SECOND
+
 __all__ = [
     "plot_ain_dout",
     "plot_cost_of_outputs",
@@ -23,11 +25,6 @@ __all__ = [
     "plot_weight_notation",
 ]
 
-INK = "#1f2933"  # the palette of nndl_core.plotting
-ACCENT = "#c2410c"
-SECOND = "#1d4ed8"
-FAINT = "#c7ccd1"
-NEURON_FACE = "#f5f7fa"
 LAYER_GAP = 2.4
 NEURON_GAP = 1.0
 RADIUS = 0.22

@@ -15,6 +15,9 @@ by hand: :func:`descent_path` runs the momentum rule (the book's eqs.
 
 import numpy as np
 
+from .plotting import ACCENT, INK, NEURON_FACE, SECOND
+from .plotting import EDGE as FAINT
+
 __all__ = [
     "descent_path",
     "plot_activation",
@@ -23,12 +26,6 @@ __all__ = [
     "plot_overshoot",
     "plot_weighted_input",
 ]
-
-INK = "#1f2933"  # the palette of nndl_core.plotting
-ACCENT = "#c2410c"
-SECOND = "#1d4ed8"
-FAINT = "#9aa5b1"
-NEURON_FACE = "#f5f7fa"
 
 
 def _axes(figsize, ncols=1):
